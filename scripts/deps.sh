@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install every Debian package that berth's build, tests and benchmarks need.
+# Idempotent: packages already present are skipped, apt runs only when needed.
+set -euo pipefail
+
+build_pkgs=(
+	build-essential meson ninja-build pkg-config
+	libjansson-dev libseccomp-dev libcap-dev libarchive-dev
+	libcurl4-openssl-dev libssl-dev libsqlite3-dev libmnl-dev libnftables-dev
+	zlib1g-dev libzstd-dev
+)
+test_pkgs=(
+	bats jq busybox-static runc crun containerd util-linux procps
+	iproute2 hyperfine valgrind
+)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-}" != "--build-only" ]; then
+	want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages (${missing[*]}); run as root to install them" >&2
+	exit 1
+fi
+
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
