@@ -8,6 +8,9 @@
  *
  * Absent optional fields are NULL / 0 / false; "has_*" flags tell an
  * explicit zero from an absent value where the spec makes a difference.
+ * As in runc (Go), JSON null reads as absent, and an empty optional string
+ * ("hostname": "", "apparmorProfile": "", ...) is stored as NULL.  Unknown
+ * members are ignored, for forward compatibility.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -181,6 +184,10 @@ enum berth_seccomp_op {
 
 const char *berth_seccomp_op_to_string(enum berth_seccomp_op o);
 enum berth_seccomp_op berth_seccomp_op_from_string(const char *s);
+
+/* NULL-terminated lists of the "SCMP_ARCH_*" and "SECCOMP_FILTER_FLAG_*" names a config may use. */
+extern const char *const berth_seccomp_arch_names[];
+extern const char *const berth_seccomp_flag_names[];
 
 struct berth_oci_seccomp_arg {
 	unsigned index; /* 0..5 */

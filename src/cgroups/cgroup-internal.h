@@ -1,0 +1,113 @@
+#pragma once
+/*
+ * Internals of the cgroups subsystem: the operations table that the v1, v2
+ * (and later systemd) drivers implement, the mount table, and helpers they
+ * share.  Not to be included outside src/cgroups/.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "cgroups/cgroup.h"
+#include "util/error.h"
+
+/* One mounted hierarchy: a v1 hierarchy or the cgroup2 tree. */
+struct berth_cgroup_hier {
+	char *controllers; /* "cpu,cpuacct", "name=systemd"; "" for cgroup2 */
+	char *mountpoint;  /* "/sys/fs/cgroup/cpu,cpuacct" */
+	char *mount_root;  /* the hierarchy path mounted there, "/" unless bind-mounted */
+	bool unified;
+};
+
+/* The container's directory in one hierarchy. */
+struct berth_cgroup_dir {
+	char *controllers; /* copied from the hierarchy */
+	char *path;        /* cgroup path inside the hierarchy, "/a/b" */
+	char *full;        /* mountpoint + path, for mkdir and messages */
+	bool unified;
+	int dfd; /* open directory, -EBADF when it does not exist */
+};
+
+struct berth_cgroup_ops {
+	const char *name;
+	/* Make the directories of cg->dirs (paths set, dfd closed) and open them. */
+	int (*create)(struct berth_cgroup *cg, struct berth_error *err);
+	int (*enter)(struct berth_cgroup *cg, pid_t pid, struct berth_error *err);
+	int (*get_pids)(struct berth_cgroup *cg, pid_t **ret, size_t *ret_n, struct berth_error *err);
+	int (*kill_all)(struct berth_cgroup *cg, int signo, struct berth_error *err);
+	int (*destroy)(struct berth_cgroup *cg, struct berth_error *err);
+	/* next: update (resources), freeze/thaw, stats, OOM events */
+};
+
+struct berth_cgroup {
+	const struct berth_cgroup_ops *ops;
+	enum berth_cgroup_mode mode;
+	char *location; /* see berth_cgroup_get_path() */
+	struct berth_cgroup_dir *dirs;
+	size_t n_dirs;
+};
+
+extern const struct berth_cgroup_ops berth_cgroup_ops_v1;
+extern const struct berth_cgroup_ops berth_cgroup_ops_v2;
+
+/* cgroup-mount.c */
+
+/*
+ * The hierarchies the container gets a directory in: every mounted v1
+ * hierarchy known to /proc/self/cgroup, plus the cgroup2 mount in hybrid
+ * mode; just the cgroup2 root in unified mode.  Cached; owned by the module.
+ */
+int berth_cgroup_get_hierarchies(const struct berth_cgroup_hier **ret, size_t *ret_n, struct berth_error *err);
+
+/*
+ * This process's cgroup in the hierarchy with the given controllers ("" for
+ * cgroup2), relative to the hierarchy's mount, from /proc/self/cgroup.
+ */
+int berth_cgroup_get_own(const struct berth_cgroup_hier *h, char **ret, struct berth_error *err);
+
+/* The cgroup2 mount in unified mode: /sys/fs/cgroup, or the root set for testing. */
+const char *berth_cgroup_unified_root(void);
+
+/* cgroup-fs.c: helpers shared by the drivers */
+
+/* Does the comma-separated list contain name? */
+bool berth_cgroup_has_controller(const char *list, const char *name);
+
+/* Open dir->full into dir->dfd; ENOENT leaves -EBADF and succeeds when missing_ok. */
+int berth_cgroup_dir_open(struct berth_cgroup_dir *dir, bool missing_ok, struct berth_error *err);
+
+/* Write pid to cgroup.procs in every directory; a missing one is an error. */
+int berth_cgroup_enter_all(struct berth_cgroup *cg, pid_t pid, struct berth_error *err);
+
+/* Collect pids of dir and its descendants (cgroup.procs), sorted and unique. */
+int berth_cgroup_read_pids(const struct berth_cgroup_dir *dir, pid_t **ret, size_t *ret_n, struct berth_error *err);
+
+/* Signal the pids of dir until no new ones appear. */
+int berth_cgroup_signal_pids(const struct berth_cgroup_dir *dir, int signo, struct berth_error *err);
+
+/* Remove every directory of cg, descendants first, retrying EBUSY. */
+int berth_cgroup_remove_all(struct berth_cgroup *cg, struct berth_error *err);
+
+/*
+ * Called for every level while walking down to a cgroup: parent_fd is the
+ * open parent, child_fd the (existing or new) child at child_full.
+ */
+typedef int (*berth_cgroup_level_fn)(int parent_fd, int child_fd, const char *child_full, void *userdata,
+				     struct berth_error *err);
+
+/*
+ * Walk from the hierarchy mount (the first mountpoint_len bytes of dir->full)
+ * down to dir->full, making missing directories and calling fn (may be NULL)
+ * for each level; the leaf is left open in dir->dfd.  The full paths of the
+ * directories made are appended to *created, for berth_cgroup_rollback().
+ */
+int berth_cgroup_mkdir_walk(struct berth_cgroup_dir *dir, size_t mountpoint_len, berth_cgroup_level_fn fn,
+			    void *userdata, char ***created, struct berth_error *err);
+
+/* Remove the directories listed in created, last first; errors are ignored. */
+void berth_cgroup_rollback(char **created);
+
+/* cgroup-systemd.c */
+
+/* Fails with ENOTSUP: the systemd driver is not there yet (or systemd is not running). */
+int berth_cgroup_systemd_check(struct berth_error *err);

@@ -1,0 +1,144 @@
+#pragma once
+/*
+ * One cgroup per container, on cgroup v1 (legacy and hybrid layouts) and v2.
+ *
+ * Layouts, detected once per process by berth_cgroup_detect_mode():
+ *   unified  /sys/fs/cgroup is cgroup2: one tree, controllers enabled through
+ *            cgroup.subtree_control of every ancestor.
+ *   hybrid   /sys/fs/cgroup is a tmpfs of v1 hierarchies (cpu, memory, ...,
+ *            name=systemd) plus a cgroup2 mount at /sys/fs/cgroup/unified; the
+ *            container gets a directory in every v1 hierarchy and in the v2 one.
+ *   legacy   as hybrid without the cgroup2 mount.
+ * Where each v1 hierarchy is mounted comes from /proc/self/mountinfo, so
+ * co-mounted controllers ("cpu,cpuacct") and symlinks to them need no care.
+ *
+ * Paths follow runc (libcontainer/cgroups/fs and fs2):
+ *   - an absolute cgroupsPath is taken below the root of every hierarchy;
+ *   - a relative one is below the runtime's own cgroup (/proc/self/cgroup) in
+ *     each v1 hierarchy, and below the *parent* of the runtime's own cgroup on
+ *     pure v2 (the own cgroup holds processes, so it cannot delegate
+ *     controllers to children);
+ *   - an empty cgroupsPath means the relative path "<id>";
+ *   - with the systemd driver cgroupsPath is "slice:prefix:name" and names the
+ *     transient unit "<prefix>-<name>.scope" in the expanded slice.
+ * Unlike runc, ".." components are rejected rather than cleaned away.
+ *
+ * Systemd driver: the cgroup must then be created by systemd over D-Bus.  That
+ * is not implemented yet: berth_cgroup_create(..., systemd = true, ...) fails
+ * with ENOTSUP, and says "systemd is not running" when /run/systemd/system is
+ * missing (systemd not PID 1).
+ *
+ * Not thread-safe: the mode and mount table are cached in statics.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+enum berth_cgroup_mode {
+	BERTH_CGROUP_LEGACY,
+	BERTH_CGROUP_HYBRID,
+	BERTH_CGROUP_UNIFIED,
+	_BERTH_CGROUP_MODE_MAX,
+	_BERTH_CGROUP_MODE_INVALID = -1,
+};
+
+struct berth_cgroup;
+
+/* Detect the layout of /sys/fs/cgroup (statfs); cached after the first call. */
+int berth_cgroup_detect_mode(enum berth_cgroup_mode *ret, struct berth_error *err);
+
+/* "legacy", "hybrid", "unified" */
+const char *berth_cgroup_mode_to_string(enum berth_cgroup_mode mode);
+
+/*
+ * Turn OCI linux.cgroupsPath into a normalised cgroup path; pure string logic.
+ *
+ * Without systemd: "/a//b/./c/" -> "/a/b/c" (absolute, below the hierarchy
+ * roots); "a/b" -> "a/b" (relative, resolved against the runtime's own
+ * cgroup by berth_cgroup_create()); NULL or "" -> "<id>".
+ * With systemd: "system.slice:docker:abc" -> "/system.slice/docker-abc.scope",
+ * "a-b.slice:p:n" -> "/a.slice/a-b.slice/p-n.scope"; an empty slice is
+ * system.slice, an empty prefix gives "<name>.scope", a name ending in
+ * ".slice" is used as the unit itself; NULL or "" -> "system.slice:berth:<id>".
+ *
+ * Fails with EINVAL on "..", control characters, a path naming a root or the
+ * runtime's own cgroup ("/", "."), an over-long path or component, an invalid
+ * id, or a malformed systemd triple.
+ */
+int berth_cgroup_path_resolve(const char *cgroups_path, const char *id, bool systemd, char **ret_path,
+			      struct berth_error *err);
+
+/*
+ * Create (or join, when it exists) the cgroup at path, as returned by
+ * berth_cgroup_path_resolve(), in every hierarchy, and keep its directories
+ * open.  On v2 the available controllers are enabled in every ancestor; on v1
+ * new cpuset directories inherit cpuset.cpus and cpuset.mems.  Directories
+ * made here are removed again on failure.
+ */
+int berth_cgroup_create(const char *path, bool systemd, struct berth_cgroup **ret, struct berth_error *err);
+
+/*
+ * Re-open the cgroup of an existing container from the string that
+ * berth_cgroup_get_path() returned when it was created.  A directory that no
+ * longer exists is not an error (delete and kill must work on a half-removed
+ * container); operations simply skip it.
+ */
+int berth_cgroup_load(const char *path, struct berth_cgroup **ret, struct berth_error *err);
+
+/*
+ * The string to store in the container state for berth_cgroup_load(): the
+ * absolute cgroup path ("/berth/c1") when it is the same in every hierarchy,
+ * which is always the case on pure v2 and for an absolute cgroupsPath.  A
+ * relative cgroupsPath on v1 can resolve differently per hierarchy; the
+ * string is then one "<controllers>:<path>" line per hierarchy, like
+ * /proc/PID/cgroup without the hierarchy ids.  Treat it as opaque.
+ */
+const char *berth_cgroup_get_path(const struct berth_cgroup *cg);
+
+enum berth_cgroup_mode berth_cgroup_get_mode(const struct berth_cgroup *cg);
+
+/*
+ * On pure v2, the open cgroup directory, for clone3(CLONE_INTO_CGROUP) so the
+ * child starts in its cgroup with no extra write; -EBADF otherwise (use
+ * berth_cgroup_enter()).  Owned by cg.
+ */
+int berth_cgroup_get_unified_fd(const struct berth_cgroup *cg);
+
+/* Move pid (the whole process) into the cgroup in every hierarchy. */
+int berth_cgroup_enter(struct berth_cgroup *cg, pid_t pid, struct berth_error *err);
+
+/* All processes in the cgroup and its descendants, sorted, without duplicates; free(*ret). */
+int berth_cgroup_get_pids(struct berth_cgroup *cg, pid_t **ret, size_t *ret_n, struct berth_error *err);
+
+/*
+ * Send signo to every process in the cgroup and its descendants.  On v2 a
+ * SIGKILL goes through cgroup.kill (atomic, no fork race) when the kernel has
+ * it; otherwise the pid list is re-read until no new process shows up.
+ */
+int berth_cgroup_kill_all(struct berth_cgroup *cg, int signo, struct berth_error *err);
+
+/*
+ * Remove the cgroup, its descendants first, in every hierarchy.  EBUSY is
+ * retried briefly since exiting tasks leave asynchronously; ENOENT is fine.
+ */
+int berth_cgroup_destroy(struct berth_cgroup *cg, struct berth_error *err);
+
+/* Close the directories and free cg; NULL is fine.  Does not remove anything. */
+void berth_cgroup_free(struct berth_cgroup *cg);
+
+static inline void berth_cgroup_freep(struct berth_cgroup **cg)
+{
+	berth_cgroup_free(*cg);
+}
+
+#define _cleanup_cgroup_ __attribute__((cleanup(berth_cgroup_freep)))
+
+/*
+ * Tests only: act as if root were the cgroup2 mount in unified mode (e.g.
+ * /sys/fs/cgroup/unified on a hybrid host), so the v2 code runs on a v1
+ * machine.  NULL goes back to detection.  Clears the cached mode and mounts;
+ * cgroups opened before stay valid.
+ */
+void berth_cgroup_set_root_for_testing(const char *root);
