@@ -147,9 +147,12 @@ static int drive_init(struct berth_launch *l, struct berth_ns_plan *ns, int sock
 	if (r < 0)
 		return r;
 	l->state->pid_start_time = berth_proc_start_time(l->state->pid);
-	r = berth_state_save(l->dirfd, l->state, err);
-	if (r < 0)
-		return r;
+	/* only prestart/createRuntime hooks can look at the state before berth_launch saves it */
+	if (l->config->hooks.n_hooks[BERTH_HOOK_PRESTART] || l->config->hooks.n_hooks[BERTH_HOOK_CREATE_RUNTIME]) {
+		r = berth_state_save(l->dirfd, l->state, err);
+		if (r < 0)
+			return r;
+	}
 	r = berth_hooks_run_kind(l->config, l->state, BERTH_HOOK_PRESTART, BERTH_STATUS_CREATING, err);
 	if (r < 0)
 		return r;
@@ -292,7 +295,7 @@ int berth_launch(const struct berth_create_options *o, struct berth_launch *l, s
 		r = berth_cgroup_create(cgpath, o->systemd_cgroup, &l->cgroup, err);
 	if (r >= 0) {
 		l->state->cgroup_path = berth_xstrdup(berth_cgroup_get_path(l->cgroup));
-		r = berth_write_file_atomic(l->dirfd, BERTH_STATE_CONFIG, l->config_text, strlen(l->config_text),
+		r = berth_write_file_replace(l->dirfd, BERTH_STATE_CONFIG, l->config_text, strlen(l->config_text),
 					    0600, err);
 	}
 	if (r >= 0)

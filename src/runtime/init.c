@@ -70,7 +70,7 @@ static int setup_namespaces_slow(struct berth_init_ctx *c, struct berth_error *e
 			return r;
 		flags &= ~CLONE_NEWUSER;
 	}
-	if (c->ns->create[BERTH_NS_USER] || c->ns->join_fd[BERTH_NS_USER] >= 0) {
+	if (c->ns->create[BERTH_NS_USER] || c->ns->join[BERTH_NS_USER]) {
 		r = become_root_in_userns(err);
 		if (r < 0)
 			return r;
@@ -111,7 +111,7 @@ static int setup_terminal(struct berth_init_ctx *c, struct berth_error *err)
 	if (r < 0)
 		return r;
 	if (c->console_fd >= 0) {
-		r = berth_console_send_fd(c->console_fd, master, name, err);
+		r = berth_console_send_fd(c->console_fd, master, BERTH_CONSOLE_MASTER_NAME, err);
 		if (r < 0)
 			return r;
 		close(c->console_fd);
@@ -165,6 +165,37 @@ static int close_fds_on_exec(int preserve_fds, struct berth_error *err)
 	return 0;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * Right after clone(): close every fd inherited from the runtime except
+ * stdio, the preserved fds and our own.  They are all O_CLOEXEC, but the
+ * init lives on until `start`, and an open state directory would keep its
+ * flock (deadlocking `start`) and a host directory fd would be reachable
+ * through /proc/self/fd (CVE-2024-21626 class).
+ */
+static void close_inherited_fds(struct berth_init_ctx *c)
+{
+	int keep[3 + _BERTH_NS_MAX] = { c->sync_fd, c->fifo_fd, c->console_fd };
+	unsigned next = 3U + (unsigned)c->preserve_fds;
+	int n = 3;
+
+	for (int t = 0; t < _BERTH_NS_MAX; t++)
+		keep[n++] = c->ns->join_fd[t];
+	qsort(keep, (size_t)n, sizeof(int), cmp_int);
+	for (int i = 0; i < n; i++) {
+		if (keep[i] < (int)next)
+			continue;
+		if ((unsigned)keep[i] > next)
+			syscall(SYS_close_range, next, (unsigned)keep[i] - 1, 0);
+		next = (unsigned)keep[i] + 1;
+	}
+	syscall(SYS_close_range, next, ~0U, 0);
+}
+
 static void reset_signals(void)
 {
 	sigset_t all;
@@ -205,7 +236,7 @@ static int init_setup(struct berth_init_ctx *c, char **ret_exe, struct berth_err
 	if (!c->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS &&
 	    errno != EPERM && errno != EACCES)
 		return berth_error_set(err, errno, "join session keyring");
-	if (c->ns->create[BERTH_NS_UTS] || c->ns->join_fd[BERTH_NS_UTS] >= 0) {
+	if (c->ns->create[BERTH_NS_UTS] || c->ns->join[BERTH_NS_UTS]) {
 		r = setup_uts(cfg, err);
 		if (r < 0)
 			return r;
@@ -216,9 +247,9 @@ static int init_setup(struct berth_init_ctx *c, char **ret_exe, struct berth_err
 			return r;
 	}
 
-	ropts.in_userns = c->ns->create[BERTH_NS_USER] || c->ns->join_fd[BERTH_NS_USER] >= 0;
+	ropts.in_userns = c->ns->create[BERTH_NS_USER] || c->ns->join[BERTH_NS_USER];
 	ropts.new_cgroupns = c->ns->create[BERTH_NS_CGROUP];
-	ropts.new_netns = c->ns->create[BERTH_NS_NETWORK] || c->ns->join_fd[BERTH_NS_NETWORK] >= 0;
+	ropts.new_netns = c->ns->create[BERTH_NS_NETWORK] || c->ns->join[BERTH_NS_NETWORK];
 	r = berth_rootfs_prepare(cfg, c->rootfs, &ropts, err);
 	if (r < 0)
 		return r;
@@ -260,7 +291,7 @@ static int init_setup(struct berth_init_ctx *c, char **ret_exe, struct berth_err
 	if (r < 0)
 		return r;
 	/* like runc: user, capabilities, no_new_privs and seccomp are all in place before `start` */
-	r = berth_process_finalize(p, c->seccomp, c->ns->create[BERTH_NS_USER] || c->ns->join_fd[BERTH_NS_USER] >= 0,
+	r = berth_process_finalize(p, c->seccomp, c->ns->create[BERTH_NS_USER] || c->ns->join[BERTH_NS_USER],
 				   err);
 	if (r < 0)
 		return r;
@@ -279,6 +310,7 @@ _Noreturn void berth_init_main(struct berth_init_ctx *c)
 	/* not dumpable until execve: nothing in the container may ptrace us or open /proc/self/exe */
 	prctl(PR_SET_DUMPABLE, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close_inherited_fds(c);
 
 	if (init_setup(c, &exe, &err) < 0)
 		fail(c, &err);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #endif
 
 #define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+#define MAX_SYMLINKS 40
 
 char *berth_path_clean(const char *path)
 {
@@ -75,13 +77,64 @@ static int create_entry(int dir_fd, const char *name, bool file, const char *pat
 	return 0;
 }
 
+/* The path of fd as seen from root_fd ("/etc" for <rootfs>/etc), from /proc/self/fd. */
+static int path_in_root(int root_fd, int fd, char **ret, struct berth_error *err)
+{
+	char link[64], root[PATH_MAX], path[PATH_MAX];
+	ssize_t nr, np;
+	size_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", root_fd);
+	nr = readlink(link, root, sizeof(root) - 1);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	np = readlink(link, path, sizeof(path) - 1);
+	if (nr < 0 || np < 0)
+		return berth_error_set(err, errno, "readlink `%s`", link);
+	root[nr] = path[np] = '\0';
+	n = strcmp(root, "/") == 0 ? 0 : (size_t)nr;
+	if (strncmp(path, root, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+		return berth_error_setx(err, EXDEV, "`%s` is outside the root `%s`", path, root);
+	*ret = berth_xstrdup(path[n] ? path + n : "/");
+	return 0;
+}
+
+/*
+ * name in dir_fd is a dangling symlink: the in-root path it points to, with
+ * rest appended, so the caller can create that instead (runc does, and
+ * images have /etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf).
+ */
+static int dangling_target(int root_fd, int dir_fd, const char *name, const char *rest, int depth, char **ret,
+			   struct berth_error *err)
+{
+	_cleanup_free_ char *base = NULL, *joined = NULL;
+	char target[PATH_MAX];
+	ssize_t n;
+	int r;
+
+	if (depth >= MAX_SYMLINKS)
+		return berth_error_setx(err, ELOOP, "too many levels of symbolic links at `%s`", name);
+	n = readlinkat(dir_fd, name, target, sizeof(target) - 1);
+	if (n < 0)
+		return berth_error_set(err, errno == EINVAL ? ENOENT : errno, "readlink `%s`", name);
+	target[n] = '\0';
+	if (target[0] != '/') {
+		r = path_in_root(root_fd, dir_fd, &base, err);
+		if (r < 0)
+			return r;
+	}
+	joined = berth_xasprintf("%s/%s/%s", base ? base : "", target, rest ? rest : "");
+	*ret = berth_path_clean(joined);
+	return 0;
+}
+
 /*
  * Open the directory `clean` (a cleaned absolute path) in root_fd.  When
  * creating, walk from the root: every prefix is resolved in-root by the
  * kernel, a missing one is made in its resolved parent and resolved again,
  * so a symlink anywhere, swapped in at any time, still lands inside.
  */
-static int open_dir_in_root(int root_fd, const char *clean, bool mkdir, int *ret_fd, struct berth_error *err)
+static int open_dir_in_root(int root_fd, const char *clean, bool mkdir, int depth, int *ret_fd,
+			    struct berth_error *err)
 {
 	_cleanup_free_ char *prefix = NULL;
 	_cleanup_close_ int cur = -EBADF;
@@ -110,8 +163,14 @@ static int open_dir_in_root(int root_fd, const char *clean, bool mkdir, int *ret
 			if (r < 0)
 				return r;
 			fd = open_in_root(root_fd, prefix, O_DIRECTORY);
-			if (fd == -ENOENT)
-				return berth_error_setx(err, ENOENT, "`%s` is a dangling symlink", prefix);
+		}
+		if (fd == -ENOENT) {
+			_cleanup_free_ char *next = NULL;
+
+			r = dangling_target(root_fd, cur, s, saved ? e + 1 : NULL, depth, &next, err);
+			if (r < 0)
+				return r;
+			return open_dir_in_root(root_fd, next, mkdir, depth + 1, ret_fd, err);
 		}
 		if (fd < 0)
 			return berth_error_set(err, -fd, "open `%s`", prefix);
@@ -139,7 +198,8 @@ static int check_type(int fd, unsigned flags, const char *path, struct berth_err
 	return 0;
 }
 
-int berth_path_open_in_root(int root_fd, const char *path, unsigned flags, int *ret_fd, struct berth_error *err)
+static int open_path_in_root(int root_fd, const char *path, unsigned flags, int depth, int *ret_fd,
+			     struct berth_error *err)
 {
 	_cleanup_free_ char *clean = berth_path_clean(path);
 	_cleanup_close_ int parent = -EBADF, fd = -EBADF;
@@ -162,7 +222,7 @@ int berth_path_open_in_root(int root_fd, const char *path, unsigned flags, int *
 
 	slash = strrchr(clean, '/');
 	*slash = '\0';
-	r = open_dir_in_root(root_fd, slash == clean ? "/" : clean, mk, &parent, err);
+	r = open_dir_in_root(root_fd, slash == clean ? "/" : clean, mk, depth, &parent, err);
 	*slash = '/';
 	if (r < 0)
 		return r;
@@ -184,8 +244,14 @@ int berth_path_open_in_root(int root_fd, const char *path, unsigned flags, int *
 		if (r < 0)
 			return r;
 		fd = open_in_root(root_fd, clean, 0);
-		if (fd == -ENOENT)
-			return berth_error_setx(err, ENOENT, "`%s` is a dangling symlink", clean);
+		if (fd == -ENOENT) {
+			_cleanup_free_ char *next = NULL;
+
+			r = dangling_target(root_fd, parent, last, NULL, depth, &next, err);
+			if (r < 0)
+				return r;
+			return open_path_in_root(root_fd, next, flags, depth + 1, ret_fd, err);
+		}
 	}
 done:
 	if (fd < 0)
@@ -195,6 +261,11 @@ done:
 		return r;
 	*ret_fd = TAKE_FD(fd);
 	return 0;
+}
+
+int berth_path_open_in_root(int root_fd, const char *path, unsigned flags, int *ret_fd, struct berth_error *err)
+{
+	return open_path_in_root(root_fd, path, flags, 0, ret_fd, err);
 }
 
 int berth_fd_check_fs(int fd, long magic, const char *what, struct berth_error *err)
@@ -233,6 +304,8 @@ static void fs_log(int fsfd, char *buf, size_t size)
 
 	buf[0] = '\0';
 	while ((n = read(fsfd, line, sizeof(line) - 1)) > 0) {
+		while (n > 0 && line[n - 1] == '\n')
+			n--;
 		line[n] = '\0';
 		if (n > 2 && (line[0] == 'e' || line[0] == 'w') && line[1] == ' ')
 			snprintf(buf, size, "%s", line + 2);

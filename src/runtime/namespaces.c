@@ -48,6 +48,7 @@ int berth_ns_plan_init(const struct berth_oci_config *cfg, struct berth_ns_plan 
 						berth_ns_type_to_string(ns->type));
 		}
 		p.join_fd[ns->type] = fd;
+		p.join[ns->type] = true;
 		if (ns->type != BERTH_NS_PID && ns->type != BERTH_NS_TIME)
 			p.slow_path = true;
 	}

@@ -13,7 +13,8 @@
 #include "util/error.h"
 
 struct berth_ns_plan {
-	int join_fd[_BERTH_NS_MAX]; /* -1: not joined */
+	int join_fd[_BERTH_NS_MAX]; /* -1: not joined, or already joined and closed */
+	bool join[_BERTH_NS_MAX];   /* joined by path */
 	bool create[_BERTH_NS_MAX]; /* create a new namespace of this kind */
 	bool slow_path;             /* some namespace other than pid/time is joined */
 	int clone_flags;            /* flags for the first clone() */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -86,8 +87,13 @@ static int hide_host_pseudo_fs(const char *rootfs, struct berth_error *err)
 
 int berth_pivot_move_root(const char *rootfs, struct berth_error *err)
 {
-	int r = hide_host_pseudo_fs(rootfs, err);
+	_cleanup_free_ char *real = realpath(rootfs, NULL);
+	int r;
 
+	if (!real)
+		return berth_error_set(err, errno, "resolve `%s`", rootfs);
+	rootfs = real;
+	r = hide_host_pseudo_fs(rootfs, err);
 	if (r < 0)
 		return r;
 	if (chdir(rootfs) < 0)

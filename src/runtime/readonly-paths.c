@@ -25,8 +25,14 @@ int berth_readonly_paths_apply(int root_fd, char *const *paths, struct berth_err
 		r = berth_mount_clone(target, "", true, &mnt, err);
 		if (r >= 0)
 			r = berth_mount_attach(mnt, target, err);
-		if (r >= 0)
+		if (r >= 0) {
 			r = berth_mount_setattr(mnt, true, attr, 0, err);
+			if (r == -EOPNOTSUPP) {
+				/* no mount_setattr (before 5.12): the top mount only, like runc */
+				berth_error_release(err);
+				r = berth_mount_setattr(mnt, false, attr, 0, err);
+			}
+		}
 		if (r < 0)
 			return berth_error_prefix(err, "readonly path `%s`", paths[i]);
 	}

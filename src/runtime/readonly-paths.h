@@ -5,6 +5,7 @@
 /*
  * Bind every path (resolved inside root_fd) recursively onto itself and make
  * the whole new tree read-only, nosuid, nodev and noexec, so mounts below the
- * path (/proc/sys/fs/binfmt_misc) are covered too.  Missing paths are skipped.
+ * path (/proc/sys/fs/binfmt_misc) are covered too (only the top one before
+ * Linux 5.12, without mount_setattr).  Missing paths are skipped.
  */
 int berth_readonly_paths_apply(int root_fd, char *const *paths, struct berth_error *err);

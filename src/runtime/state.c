@@ -162,7 +162,7 @@ int berth_state_save(int dirfd, const struct berth_state *s, struct berth_error 
 	json_decref(j);
 	if (!text)
 		abort();
-	return berth_write_file_atomic(dirfd, BERTH_STATE_FILE, text, strlen(text), 0600, err);
+	return berth_write_file_replace(dirfd, BERTH_STATE_FILE, text, strlen(text), 0600, err);
 }
 
 int berth_state_load(int dirfd, struct berth_state **ret, struct berth_error *err)

@@ -99,8 +99,8 @@ int berth_read_file(const char *path, size_t max_size, char **ret_buf, size_t *r
 	return berth_read_file_at(AT_FDCWD, path, max_size, ret_buf, ret_len, err);
 }
 
-int berth_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-			    struct berth_error *err)
+static int write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode, bool durable,
+			     struct berth_error *err)
 {
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -EBADF;
@@ -120,7 +120,7 @@ int berth_write_file_atomic(int dirfd, const char *name, const void *data, size_
 		unlinkat(dirfd, tmp, 0);
 		return berth_error_set(err, -r, "write `%s`", tmp);
 	}
-	if (fsync(fd) < 0) {
+	if (durable && fsync(fd) < 0) {
 		r = -errno;
 		unlinkat(dirfd, tmp, 0);
 		return berth_error_set(err, -r, "fsync `%s`", tmp);
@@ -131,9 +131,21 @@ int berth_write_file_atomic(int dirfd, const char *name, const void *data, size_
 		return berth_error_set(err, -r, "rename `%s` to `%s`", tmp, name);
 	}
 	/* Make the rename itself durable. */
-	if (!slash)
+	if (durable && !slash)
 		fsync(dirfd == AT_FDCWD ? fd : dirfd);
 	return 0;
+}
+
+int berth_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+			    struct berth_error *err)
+{
+	return write_file_atomic(dirfd, name, data, len, mode, true, err);
+}
+
+int berth_write_file_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+			     struct berth_error *err)
+{
+	return write_file_atomic(dirfd, name, data, len, mode, false, err);
 }
 
 int berth_write_file_string(int dirfd, const char *path, const char *value, struct berth_error *err)

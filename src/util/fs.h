@@ -19,6 +19,14 @@ int berth_read_file_at(int dirfd, const char *path, size_t max_size, char **ret_
 int berth_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
 			    struct berth_error *err);
 
+/*
+ * Like berth_write_file_atomic() without the fsyncs: for runtime state that
+ * does not outlive a reboot anyway (runc and crun do not sync theirs either),
+ * where an fsync costs ~1 ms on a disk-backed /run.  Still atomic for readers.
+ */
+int berth_write_file_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+			     struct berth_error *err);
+
 /* Write a string to an existing file (sysfs, procfs, cgroupfs), no truncation games. */
 int berth_write_file_string(int dirfd, const char *path, const char *value, struct berth_error *err);
 

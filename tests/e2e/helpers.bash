@@ -151,10 +151,17 @@ wait_pid_gone() {
 	return 1
 }
 
+# fds_from_ls < `ls -l /proc/self/fd` output: "N TARGET" per open fd, without
+# the directory fd ls itself read /proc/self/fd through.
+fds_from_ls() {
+	tr -d '\r' | awk '/ -> / { t = $NF; n = $(NF - 2); if (t !~ "^/proc/[0-9]+/fd$") print n, t }' | sort -n
+}
+
 # --- assertions (no bats-assert on Debian) -------------------------------------
 
 fail() {
 	echo "FAIL: $*" >&2
+	[ -z "${stderr:-}" ] || echo "stderr was:"$'\n'"$stderr" >&2
 	return 1
 }
 
@@ -207,6 +214,9 @@ common_setup() {
 	# Unique per test so that a leftover cgroup can never be joined by a later test.
 	CGROUPS_PATH=/berth-e2e-$$-${BATS_SUITE_TEST_NUMBER:-$BATS_TEST_NUMBER}
 	mkdir -p "$ROOT"
+	# bats makes its directories 0700: a container root mapped to another
+	# host uid (user namespaces) must still reach the rootfs.
+	chmod a+x "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR" 2>/dev/null || true
 }
 
 # Force-delete every container the test left in $ROOT and drop its cgroups.

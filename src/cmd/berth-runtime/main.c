@@ -7,6 +7,8 @@
 #include <seccomp.h>
 
 #include "cli.h"
+#include "util/cleanup.h"
+#include "util/strv.h"
 
 #include "berth-config.h"
 
@@ -45,7 +47,9 @@ static const struct cli_command global_cmd = { .name = "", .usage = "[global opt
 
 int main(int argc, char **argv)
 {
-	struct cli_global g = { .root = "/run/berth-runtime", .argv0 = argv };
+	/* parsing rewrites argv in place: keep the original for the re-exec from a sealed copy */
+	_cleanup_strv_free_ char **orig_argv = berth_strv_copy(argv);
+	struct cli_global g = { .root = "/run/berth-runtime", .argv0 = orig_argv };
 	struct cli_option opts[] = {
 		{ "root", 0, CLI_STRING, "" },		 { "log", 0, CLI_STRING, "" },
 		{ "log-format", 0, CLI_STRING, "" },	 { "debug", 0, CLI_FLAG, "" },
