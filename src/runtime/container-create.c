@@ -202,6 +202,11 @@ static int spawn_init(const struct berth_create_options *o, struct berth_launch 
 		r = berth_error_set(err, errno, "create exec fifo");
 		goto out;
 	}
+	/* the init opens it for writing after switching to the container user: 0622 regardless of umask, like runc */
+	if (fchmodat(l->dirfd, BERTH_STATE_FIFO, 0622, 0) < 0) {
+		r = berth_error_set(err, errno, "chmod exec fifo");
+		goto out;
+	}
 	fifo = openat(l->dirfd, BERTH_STATE_FIFO, O_PATH | O_CLOEXEC);
 	if (fifo < 0) {
 		r = berth_error_set(err, errno, "open exec fifo");

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,6 +22,8 @@
 #include "rootfs.h"
 #include "sync.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
@@ -207,6 +210,28 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
+/* Like runc: HOME comes from the container's /etc/passwd entry of the user unless the config sets it. */
+static char **env_with_home(const struct berth_oci_process *p)
+{
+	char **env = berth_strv_copy(p->env);
+	_cleanup_fclose_ FILE *f = NULL;
+	const char *home = "/";
+	struct passwd *pw;
+
+	for (char **e = env; *e; e++)
+		if (strncmp(*e, "HOME=", 5) == 0)
+			return env;
+	/* after pivot_root: this is the container's /etc/passwd */
+	f = fopen("/etc/passwd", "re");
+	while (f && (pw = fgetpwent(f)))
+		if (pw->pw_uid == p->user.uid) {
+			home = pw->pw_dir;
+			break;
+		}
+	berth_strv_consume(&env, berth_xasprintf("HOME=%s", home));
+	return env;
+}
+
 static int init_setup(struct berth_init_ctx *c, char **ret_exe, struct berth_error *err)
 {
 	const struct berth_oci_config *cfg = c->config;
@@ -276,6 +301,11 @@ static int init_setup(struct berth_init_ctx *c, char **ret_exe, struct berth_err
 	r = berth_rootfs_finalize(cfg, err);
 	if (r < 0)
 		return r;
+	/* runc creates a missing cwd, as root, before switching to the user */
+	r = berth_mkdir_p(p->cwd, 0755, err);
+	if (r < 0)
+		return berth_error_prefix(err, "create cwd `%s`", p->cwd);
+	c->env = env_with_home(p);
 	if (p->terminal) {
 		r = setup_terminal(c, err);
 		if (r < 0)
@@ -296,7 +326,7 @@ static int init_setup(struct berth_init_ctx *c, char **ret_exe, struct berth_err
 	if (r < 0)
 		return r;
 	/* looked up as the container user in its cwd, and now, so a typo is a create-time error */
-	return berth_process_find_executable(p->args[0], p->env, ret_exe, err);
+	return berth_process_find_executable(p->args[0], c->env, ret_exe, err);
 }
 
 _Noreturn void berth_init_main(struct berth_init_ctx *c)
@@ -328,7 +358,7 @@ _Noreturn void berth_init_main(struct berth_init_ctx *c)
 			    c->state_json, "startContainer", &err) < 0)
 		goto fatal;
 	close(c->sync_fd);
-	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
+	execve(exe, p->args, c->env);
 	berth_error_set(&err, errno, "exec `%s`", exe);
 fatal:
 	/* after start nobody listens on the sync socket any more: stderr is all we have */

@@ -21,6 +21,7 @@ struct berth_init_ctx {
 	int preserve_fds;
 	bool no_pivot;
 	bool no_new_keyring;
+	char **env;           /* set by the init: process.env plus HOME */
 	char *state_json;     /* set by the init: the state the runtime sent for the hooks */
 	bool pty_to_runtime; /* terminal without --console-socket: hand the pty master to the runtime */
 };
