@@ -10,7 +10,7 @@ build_pkgs=(
 	zlib1g-dev libzstd-dev
 )
 test_pkgs=(
-	bats jq busybox-static runc crun containerd util-linux procps
+	bats jq busybox-static runc crun containerd podman util-linux procps
 	iproute2 hyperfine valgrind
 )
 

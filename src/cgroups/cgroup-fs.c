@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,4 +402,113 @@ void berth_cgroup_rollback(char **created)
 {
 	for (size_t n = berth_strv_length(created); n > 0; n--)
 		rmdir(created[n - 1]);
+}
+
+struct berth_cgroup_dir *berth_cgroup_v1_dir(struct berth_cgroup *cg, const char *controller)
+{
+	for (size_t i = 0; i < cg->n_dirs; i++)
+		if (!cg->dirs[i].unified && cg->dirs[i].dfd >= 0 &&
+		    berth_cgroup_has_controller(cg->dirs[i].controllers, controller))
+			return &cg->dirs[i];
+	return NULL;
+}
+
+struct berth_cgroup_dir *berth_cgroup_unified_dir(struct berth_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n_dirs; i++)
+		if (cg->dirs[i].unified && cg->dirs[i].dfd >= 0)
+			return &cg->dirs[i];
+	return NULL;
+}
+
+int berth_cgroup_write(const struct berth_cgroup_dir *dir, const char *file, const char *value,
+		       struct berth_error *err)
+{
+	_cleanup_close_ int fd = openat(dir->dfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	size_t len = strlen(value);
+	ssize_t n;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return berth_error_setx(err, ENOENT, "`%s/%s` does not exist (is the %.*s controller available?)",
+						dir->full, file, (int)strcspn(file, "."), file);
+		return berth_error_set(err, errno, "open `%s/%s`", dir->full, file);
+	}
+	/* cgroupfs takes one value per write(2); a short write would be a different value */
+	n = write(fd, value, len);
+	if (n < 0)
+		return berth_error_set(err, errno, "write `%s` to `%s/%s`", value, dir->full, file);
+	if ((size_t)n != len)
+		return berth_error_setx(err, EIO, "short write of `%s` to `%s/%s`", value, dir->full, file);
+	return 0;
+}
+
+int berth_cgroup_writef(const struct berth_cgroup_dir *dir, const char *file, struct berth_error *err,
+			const char *fmt, ...)
+{
+	char buf[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return berth_error_setx(err, EINVAL, "value for `%s/%s` is too long", dir->full, file);
+	return berth_cgroup_write(dir, file, buf, err);
+}
+
+int berth_cgroup_read(const struct berth_cgroup_dir *dir, const char *file, char **ret, struct berth_error *err)
+{
+	int r = berth_read_file_at(dir->dfd, file, 0, ret, NULL, err);
+
+	if (r < 0)
+		return berth_error_prefix(err, "cgroup `%s`", dir->full);
+	return 0;
+}
+
+int berth_cgroup_read_u64(const struct berth_cgroup_dir *dir, const char *file, uint64_t *ret,
+			  struct berth_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	char *end;
+	int r;
+
+	r = berth_cgroup_read(dir, file, &buf, err);
+	if (r < 0)
+		return r;
+	if (strncmp(buf, "max", 3) == 0 && (buf[3] == '\n' || buf[3] == '\0')) {
+		*ret = UINT64_MAX;
+		return 0;
+	}
+	errno = 0;
+	if (buf[0] == '-')
+		*ret = (uint64_t)strtoll(buf, &end, 10);
+	else
+		*ret = strtoull(buf, &end, 10);
+	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0'))
+		return berth_error_setx(err, EINVAL, "`%s/%s`: not a number: `%.*s`", dir->full, file,
+					(int)strcspn(buf, "\n"), buf);
+	return 0;
+}
+
+bool berth_cgroup_file_exists(const struct berth_cgroup_dir *dir, const char *file)
+{
+	return faccessat(dir->dfd, file, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+bool berth_cgroup_keyed_value(const char *buf, const char *key, uint64_t *ret)
+{
+	size_t klen = strlen(key);
+
+	for (const char *line = buf; line && *line;) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
+			*ret = strtoull(line + klen + 1, NULL, 10);
+			return true;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return false;
 }

@@ -4,11 +4,14 @@
  * (and later systemd) drivers implement, the mount table, and helpers they
  * share.  Not to be included outside src/cgroups/.
  */
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cgroups/cgroup.h"
+#include "cgroups/resources.h"
 #include "util/error.h"
 
 /* One mounted hierarchy: a v1 hierarchy or the cgroup2 tree. */
@@ -36,7 +39,13 @@ struct berth_cgroup_ops {
 	int (*get_pids)(struct berth_cgroup *cg, pid_t **ret, size_t *ret_n, struct berth_error *err);
 	int (*kill_all)(struct berth_cgroup *cg, int signo, struct berth_error *err);
 	int (*destroy)(struct berth_cgroup *cg, struct berth_error *err);
-	/* next: update (resources), freeze/thaw, stats, OOM events */
+	/* Write linux.resources; devices get the default rules appended (see resources.h). */
+	int (*apply_resources)(struct berth_cgroup *cg, const struct berth_cgroup_resources *r, bool update,
+			       struct berth_error *err);
+	int (*freeze)(struct berth_cgroup *cg, bool frozen, struct berth_error *err);
+	int (*is_frozen)(struct berth_cgroup *cg, bool *ret, struct berth_error *err);
+	int (*stats)(struct berth_cgroup *cg, json_t **ret, struct berth_error *err);
+	int (*oom_count)(struct berth_cgroup *cg, uint64_t *ret, struct berth_error *err);
 };
 
 struct berth_cgroup {
@@ -106,6 +115,66 @@ int berth_cgroup_mkdir_walk(struct berth_cgroup_dir *dir, size_t mountpoint_len,
 
 /* Remove the directories listed in created, last first; errors are ignored. */
 void berth_cgroup_rollback(char **created);
+
+/* Find a directory of cg: the v1 hierarchy holding controller, or the cgroup2 one; NULL if none is open. */
+struct berth_cgroup_dir *berth_cgroup_v1_dir(struct berth_cgroup *cg, const char *controller);
+struct berth_cgroup_dir *berth_cgroup_unified_dir(struct berth_cgroup *cg);
+
+/*
+ * Write value to file in dir with one write(2), as cgroupfs wants.  A missing
+ * file reads "`<dir>/<file>` does not exist (is the <prefix> controller
+ * available?)", so a resource the host lacks is named.
+ */
+int berth_cgroup_write(const struct berth_cgroup_dir *dir, const char *file, const char *value,
+		       struct berth_error *err);
+int berth_cgroup_writef(const struct berth_cgroup_dir *dir, const char *file, struct berth_error *err,
+			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Read a (small) cgroup file whole. */
+int berth_cgroup_read(const struct berth_cgroup_dir *dir, const char *file, char **ret, struct berth_error *err);
+
+/* Read a file holding one number; "max" reads as UINT64_MAX, a negative one as its u64 bits. */
+int berth_cgroup_read_u64(const struct berth_cgroup_dir *dir, const char *file, uint64_t *ret,
+			  struct berth_error *err);
+
+bool berth_cgroup_file_exists(const struct berth_cgroup_dir *dir, const char *file);
+
+/* The value of "key N" in a flat keyed file (cpu.stat, memory.events); false when absent. */
+bool berth_cgroup_keyed_value(const char *buf, const char *key, uint64_t *ret);
+
+/* resources-v1.c, resources-v2.c */
+int berth_cgroup_v1_apply_resources(struct berth_cgroup *cg, const struct berth_cgroup_resources *r, bool update,
+				    struct berth_error *err);
+int berth_cgroup_v2_apply_resources(struct berth_cgroup *cg, const struct berth_cgroup_resources *r, bool update,
+				    struct berth_error *err);
+
+/* The hugetlb.<size>.* limits in a cgroup2 directory (v2, and the hybrid unified mount). */
+int berth_cgroup_v2_apply_hugetlb(struct berth_cgroup_dir *dir, const struct berth_cgroup_resources *r,
+				  struct berth_error *err);
+
+/* Enable controller in cgroup.subtree_control of every ancestor of the cgroup2 directory dir. */
+int berth_cgroup_v2_enable_controller(const struct berth_cgroup_dir *dir, const char *controller,
+				      struct berth_error *err);
+
+/* devices-v1.c: deny everything, then the rules of r (when given) and the default ones. */
+int berth_cgroup_v1_apply_devices(struct berth_cgroup *cg, const struct berth_cgroup_resources *r, bool update,
+				  struct berth_error *err);
+
+/* devices-bpf.c: the same as an eBPF program on the cgroup2 directory, replacing the old one. */
+int berth_cgroup_v2_apply_devices(struct berth_cgroup *cg, const struct berth_cgroup_resources *r, bool update,
+				  struct berth_error *err);
+
+/* freezer.c */
+int berth_cgroup_v1_freeze(struct berth_cgroup *cg, bool frozen, struct berth_error *err);
+int berth_cgroup_v1_is_frozen(struct berth_cgroup *cg, bool *ret, struct berth_error *err);
+int berth_cgroup_v2_freeze(struct berth_cgroup *cg, bool frozen, struct berth_error *err);
+int berth_cgroup_v2_is_frozen(struct berth_cgroup *cg, bool *ret, struct berth_error *err);
+
+/* stats.c */
+int berth_cgroup_v1_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error *err);
+int berth_cgroup_v2_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error *err);
+int berth_cgroup_v1_oom_count(struct berth_cgroup *cg, uint64_t *ret, struct berth_error *err);
+int berth_cgroup_v2_oom_count(struct berth_cgroup *cg, uint64_t *ret, struct berth_error *err);
 
 /* cgroup-systemd.c */
 

@@ -25,6 +25,7 @@
 #include "namespaces.h"
 #include "seccomp.h"
 #include "sync.h"
+#include "sysctl.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/strv.h"
@@ -184,6 +185,10 @@ static int spawn_init(const struct berth_create_options *o, struct berth_launch 
 	int sv[2] = { -1, -1 };
 	int one = 1, r;
 
+	/* here, not in the init: only the runtime can compare a joined netns with the host's */
+	r = berth_sysctl_validate(l->config, err);
+	if (r < 0)
+		return r;
 	r = berth_ns_plan_init(l->config, &ns, err);
 	if (r < 0)
 		return r;
@@ -226,6 +231,7 @@ static int spawn_init(const struct berth_create_options *o, struct berth_launch 
 		struct berth_init_ctx c = {
 			.config = l->config,
 			.rootfs = l->state->rootfs,
+			.bundle = l->state->bundle,
 			.ns = &ns,
 			.seccomp = filter,
 			.sync_fd = sv[1],

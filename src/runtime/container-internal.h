@@ -35,3 +35,6 @@ int berth_hooks_run_kind(const struct berth_oci_config *c, const struct berth_st
 /* Remove a stopped container's cgroup and state directory and run poststop hooks. */
 int berth_container_cleanup(const char *root, int dirfd, const struct berth_state *s, struct berth_error *warn,
 			    struct berth_error *err);
+
+/* berth_state_status(), and "paused" when the container's cgroup is frozen (cg may be NULL). */
+enum berth_status berth_container_status(int dirfd, const struct berth_state *s, struct berth_cgroup *cg);

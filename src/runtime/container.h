@@ -4,6 +4,8 @@
  * function takes the state root (runc's --root) and a container id.
  */
 #include <stdbool.h>
+#include <jansson.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "state.h"
@@ -54,6 +56,20 @@ struct berth_container_info {
 /* `list`: every container under root, sorted by id. */
 int berth_container_list(const char *root, struct berth_container_info **ret, size_t *ret_n, struct berth_error *err);
 void berth_container_info_free(struct berth_container_info *v, size_t n);
+
+/* `pause` / `resume`: freeze or thaw every process of the container. */
+int berth_container_pause(const char *root, const char *id, struct berth_error *err);
+int berth_container_resume(const char *root, const char *id, struct berth_error *err);
+
+/* `ps`: the pids of the container's processes (in the runtime's pid namespace). */
+int berth_container_pids(const char *root, const char *id, pid_t **ret, size_t *ret_n, struct berth_error *err);
+
+/* `update`: apply an OCI linux.resources object (partial) to a running container. */
+int berth_container_update(const char *root, const char *id, json_t *resources, struct berth_error *err);
+
+/* `events`: cgroup statistics in runc's shape, and the number of OOM kills so far (either may be NULL). */
+int berth_container_stats(const char *root, const char *id, json_t **ret_stats, uint64_t *ret_oom_count,
+			  struct berth_error *err);
 
 /* "KILL", "SIGKILL", "9" -> 9; -EINVAL for unknown names. */
 int berth_signal_parse(const char *s);

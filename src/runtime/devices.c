@@ -46,9 +46,9 @@ static int device_bind(int parent, const char *name, const char *host_path, cons
 	struct stat st;
 	int r;
 
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
-	    unlinkat(parent, name, 0) < 0)
-		return berth_error_set(err, errno, "remove `%s`", path);
+	/* a symlink is left alone, as an existing node is by device_mknod() */
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return 0;
 	if (mknodat(parent, name, S_IFREG | 0, 0) < 0 && errno != EEXIST)
 		return berth_error_set(err, errno, "create `%s`", path);
 	target = berth_openat2(parent, name, O_PATH | O_NOFOLLOW, 0, res);
@@ -78,15 +78,12 @@ static int device_mknod(int parent, const char *name, const struct berth_oci_dev
 	mode_t old;
 	int r;
 
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return berth_error_setx(err, EEXIST, "`%s` exists and is a directory", path);
-		if (unlinkat(parent, name, 0) < 0) {
-			if ((st.st_mode & S_IFMT) == fmt && st.st_rdev == rdev)
-				return 0; /* a read-only /dev that already has it right */
-			return berth_error_set(err, errno, "remove `%s`", path);
-		}
-	}
+	/*
+	 * Like runc, what the rootfs already has is left alone: it is the
+	 * container's own view, and masking checks /dev/null for itself.
+	 */
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
 	/* umask would cut fileMode; we are single-threaded here */
 	old = umask(0);
 	r = mknodat(parent, name, fmt | mode, rdev);

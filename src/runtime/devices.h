@@ -23,8 +23,9 @@ int berth_devices_setup(int root_fd, const struct berth_oci_config *cfg, bool in
 
 /*
  * Create one device node at dev->path inside root_fd (missing directories
- * included).  Whatever is there already and is not a directory is replaced,
- * so a rootfs cannot smuggle in a "/dev/null" that is not one; if it cannot
- * be removed (read-only rootfs) it is kept only when it is the same device.
+ * included).  As in runc, an entry the rootfs already has is kept (a bind
+ * mount goes on top of a file, a symlink is left alone): it only shapes the
+ * container's own view, and berth_masked_paths_apply() verifies /dev/null
+ * before it relies on it.
  */
 int berth_device_create(int root_fd, const struct berth_oci_device *dev, bool bind, struct berth_error *err);

@@ -272,6 +272,9 @@ static int init_setup(struct berth_init_ctx *c, char **ret_exe, struct berth_err
 			return r;
 	}
 
+	/* relative bind-mount sources are relative to the bundle, as in runc */
+	if (chdir(c->bundle) < 0)
+		return berth_error_set(err, errno, "chdir to bundle `%s`", c->bundle);
 	ropts.in_userns = c->ns->create[BERTH_NS_USER] || c->ns->join[BERTH_NS_USER];
 	ropts.new_cgroupns = c->ns->create[BERTH_NS_CGROUP];
 	ropts.new_netns = c->ns->create[BERTH_NS_NETWORK] || c->ns->join[BERTH_NS_NETWORK];

@@ -13,6 +13,7 @@
 struct berth_init_ctx {
 	const struct berth_oci_config *config;
 	const char *rootfs;                      /* absolute host path */
+	const char *bundle;                      /* absolute host path */
 	struct berth_ns_plan *ns;
 	const struct berth_seccomp_filter *seccomp; /* may be NULL */
 	int sync_fd;                             /* socketpair end to the runtime */

@@ -628,9 +628,12 @@ int berth_rootfs_prepare(const struct berth_oci_config *cfg, const char *rootfs,
 	/* nothing we mount from here on may reach the host */
 	if (mount(NULL, "/", NULL, propagation, NULL) < 0)
 		return berth_error_set(err, errno, "set the propagation of `/`");
-	r = make_parent_private(rootfs, err);
-	if (r < 0)
-		return r;
+	/* after a recursive slave or private nothing is shared: skip reading a long mountinfo */
+	if (!(propagation & MS_REC) || !(propagation & (MS_SLAVE | MS_PRIVATE))) {
+		r = make_parent_private(rootfs, err);
+		if (r < 0)
+			return r;
+	}
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return berth_error_set(err, errno, "bind `%s` onto itself", rootfs);
 	root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -39,6 +39,27 @@ struct berth_rootfs_options {
  * (null, zero, full, random, urandom, tty), linux.devices, the /dev/fd,
  * stdin, stdout, stderr, core and ptmx symlinks; when process.terminal, an
  * empty /dev/console for berth_rootfs_bind_console().
+ *
+ * Per mount type, following runc:
+ *   bind/rbind   (an option, or the type) open_tree of the host source, then
+ *                the flags with mount_setattr; a destination is a directory
+ *                or a file like the source
+ *   proc, sysfs  only on a real directory (not a symlink), and checked to be
+ *                procfs/sysfs once mounted; sysfs in a user namespace without
+ *                its own network namespace (or when refused with EPERM) is a
+ *                recursive bind of the host's /sys, read-only etc. throughout
+ *   cgroup       cgroup2 host: a fresh cgroup2 with a new cgroup namespace,
+ *                else a bind of our own cgroup; v1 host: a tmpfs holding one
+ *                directory per hierarchy, fresh in a new cgroup namespace,
+ *                else binds of our own cgroup, plus symlinks for co-mounted
+ *                controllers ("cpu" -> "cpu,cpuacct")
+ *   mqueue       refused with EPERM in a user namespace: the host's /dev/mqueue
+ *   tmpfs        keeps the mode of the directory it covers unless mode= is
+ *                given; "tmpcopyup" copies the directory's contents up
+ *   anything else by name, options as fsconfig(2) parameters
+ * Nothing may be mounted on /proc but procfs, nor inside /proc but the files
+ * lxcfs emulates (runc's checkProcMount).  A /dev mount with "ro" is mounted
+ * read-write and made read-only by berth_rootfs_finalize().
  */
 int berth_rootfs_prepare(const struct berth_oci_config *cfg, const char *rootfs, const struct berth_rootfs_options *opts,
 			 struct berth_error *err);

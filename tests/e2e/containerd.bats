@@ -4,49 +4,9 @@
 # driving the runtime through containerd-shim-runc-v2 (--runc-binary).
 
 load helpers
+load image
 
 IMAGE=docker.io/library/busybox:latest
-
-# build_image_tar ROOTFS OUT: an OCI image layout tarball of ROOTFS (one
-# uncompressed layer), named $IMAGE.
-build_image_tar() {
-	local rootfs=$1 out=$2 dir blobs layer_digest layer_size cfg_digest cfg_size man_digest man_size
-	dir=$(mktemp -d "$BATS_FILE_TMPDIR/oci.XXXXXX")
-	blobs=$dir/blobs/sha256
-	mkdir -p "$blobs"
-	tar --numeric-owner --sort=name --mtime=@0 -C "$rootfs" -cf "$dir/layer.tar" .
-	layer_digest=$(sha256sum "$dir/layer.tar" | cut -d' ' -f1)
-	layer_size=$(stat -c %s "$dir/layer.tar")
-	mv "$dir/layer.tar" "$blobs/$layer_digest"
-
-	jq -cn --arg d "sha256:$layer_digest" '{
-		architecture: "amd64", os: "linux",
-		config: {Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"]},
-		rootfs: {type: "layers", diff_ids: [$d]}
-	}' >"$dir/config.json"
-	cfg_digest=$(sha256sum "$dir/config.json" | cut -d' ' -f1)
-	cfg_size=$(stat -c %s "$dir/config.json")
-	mv "$dir/config.json" "$blobs/$cfg_digest"
-
-	jq -cn --arg c "sha256:$cfg_digest" --argjson cs "$cfg_size" --arg l "sha256:$layer_digest" --argjson ls "$layer_size" '{
-		schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
-		config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: $cs},
-		layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $l, size: $ls}]
-	}' >"$dir/manifest.json"
-	man_digest=$(sha256sum "$dir/manifest.json" | cut -d' ' -f1)
-	man_size=$(stat -c %s "$dir/manifest.json")
-	mv "$dir/manifest.json" "$blobs/$man_digest"
-
-	jq -cn --arg m "sha256:$man_digest" --argjson ms "$man_size" --arg name "$IMAGE" '{
-		schemaVersion: 2,
-		manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m, size: $ms,
-			platform: {architecture: "amd64", os: "linux"},
-			annotations: {"io.containerd.image.name": $name, "org.opencontainers.image.ref.name": "latest"}}]
-	}' >"$dir/index.json"
-	echo '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
-	tar -C "$dir" -cf "$out" oci-layout index.json blobs
-	rm -rf "$dir"
-}
 
 setup_file() {
 	command -v containerd >/dev/null && command -v ctr >/dev/null || skip "containerd not installed"
@@ -62,7 +22,8 @@ setup_file() {
 			-e "s|^  address = \"/run/containerd/containerd.sock\"|  address = \"$CTD_SOCK\"|" \
 			-e 's|^disabled_plugins = .*|disabled_plugins = ["io.containerd.grpc.v1.cri"]|' \
 			>"$CTD_DIR/config.toml"
-	containerd --config "$CTD_DIR/config.toml" >"$CTD_DIR/containerd.log" 2>&1 &
+	# Its own session: a test timeout must not take containerd down with it.
+	setsid containerd --config "$CTD_DIR/config.toml" >"$CTD_DIR/containerd.log" 2>&1 </dev/null &
 	echo $! >"$CTD_DIR/pid"
 	for _ in $(seq 200); do
 		ctr -a "$CTD_SOCK" version >/dev/null 2>&1 && break
@@ -73,8 +34,7 @@ setup_file() {
 		return 1
 	}
 
-	BUNDLE=$BATS_FILE_TMPDIR/img "$BERTH_TOP/scripts/make-bundle.sh" "$BATS_FILE_TMPDIR/img" -- true
-	build_image_tar "$BATS_FILE_TMPDIR/img/rootfs" "$CTD_DIR/busybox.tar"
+	build_busybox_image_tar "$CTD_DIR/busybox.tar" "$IMAGE"
 	# overlayfs where the snapshotter loaded (it needs a filesystem that can
 	# host overlay upper dirs), native otherwise.
 	if ctr -a "$CTD_SOCK" plugins ls | awk '$2 == "overlayfs" { print $NF }' | grep -qx ok; then
@@ -87,22 +47,32 @@ setup_file() {
 
 teardown_file() {
 	[ -n "${CTD_DIR:-}" ] || return 0
-	local t
-	for t in $(ctr_ task ls -q 2>/dev/null); do
-		ctr_ task kill -s KILL "$t" >/dev/null 2>&1
-		ctr_ task rm -f "$t" >/dev/null 2>&1
+	local t p
+	for t in $(CTR_TIMEOUT=10 ctr_ task ls -q 2>/dev/null); do
+		CTR_TIMEOUT=10 ctr_ task kill -s KILL "$t" >/dev/null 2>&1
+		CTR_TIMEOUT=10 ctr_ task rm -f "$t" >/dev/null 2>&1
 	done
-	for t in $(ctr_ containers ls -q 2>/dev/null); do
-		ctr_ containers rm "$t" >/dev/null 2>&1
+	for t in $(CTR_TIMEOUT=10 ctr_ containers ls -q 2>/dev/null); do
+		CTR_TIMEOUT=10 ctr_ containers rm "$t" >/dev/null 2>&1
 	done
 	if [ -f "$CTD_DIR/pid" ]; then
 		kill "$(cat "$CTD_DIR/pid")" 2>/dev/null
 		for _ in $(seq 100); do kill -0 "$(cat "$CTD_DIR/pid")" 2>/dev/null || break; sleep 0.05; done
 	fi
+	# What a hung runtime left: processes in our namespace's cgroups (v1 pids
+	# or v2), and the shims serving our namespace.
+	for p in $(cat /sys/fs/cgroup/pids/"$CTD_NS"/*/cgroup.procs /sys/fs/cgroup/"$CTD_NS"/*/cgroup.procs 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null
+	done
+	for p in $(cat "$CTD_DIR"/state/io.containerd.runtime.v2.task/"$CTD_NS"/*/shim.pid 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null
+	done
 	# Snapshot mounts left by a crash must go before the directory.
 	awk -v d="$CTD_DIR" 'index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r |
 		while read -r m; do umount -l "$m"; done
 	rm -rf "$CTD_DIR"
+	sleep 0.1
+	rmdir /sys/fs/cgroup/*/"$CTD_NS"/*/ /sys/fs/cgroup/"$CTD_NS"/*/ 2>/dev/null || true
 	rmdir /sys/fs/cgroup/*/"$CTD_NS" /sys/fs/cgroup/"$CTD_NS" 2>/dev/null || true
 }
 
@@ -117,8 +87,9 @@ teardown() {
 	fi
 }
 
+# ctr_ ARGS...: ctr on our containerd and namespace, bounded in time.
 ctr_() {
-	ctr -a "$CTD_SOCK" -n "$CTD_NS" "$@"
+	timeout "${CTR_TIMEOUT:-60}" ctr -a "$CTD_SOCK" -n "$CTD_NS" "$@"
 }
 
 # ctr_run ARGS...: `ctr run` with the runtime under test, its state and the

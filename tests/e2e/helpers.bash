@@ -223,8 +223,9 @@ common_setup() {
 common_teardown() {
 	local id ctrl
 	if [ -n "${ROOT:-}" ] && [ -d "$ROOT" ]; then
-		for id in $(rt list -q 2>/dev/null); do
-			rt delete --force "$id" >/dev/null 2>&1 || true
+		# Bounded: a hung runtime must not hang the whole suite.
+		for id in $(timeout 20 "$RUNTIME" --root "$ROOT" list -q 2>/dev/null); do
+			timeout 20 "$RUNTIME" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true
 		done
 	fi
 	if [ -n "${CGROUPS_PATH:-}" ]; then

@@ -169,11 +169,19 @@ run_ctr() {
 	assert_output_contains "rc=1"
 }
 
-@test "capabilities: an unknown capability is refused" {
-	requires_berth "runc 1.1 ignores unknown capabilities with a warning"
-	CFG='.process.capabilities.bounding += ["CAP_NOSUCH"]'
+@test "capabilities: an unknown CAP_ name is skipped (a newer kernel's)" {
+	CFG='.process.capabilities = {bounding: ["CAP_KILL", "CAP_NOSUCH"], effective: ["CAP_KILL", "CAP_NOSUCH"], permitted: ["CAP_KILL"]}'
+	run_ctr sh -c 'grep ^CapBnd: /proc/self/status'
+	assert_success
+	assert_output_is "CapBnd:	0000000000000020"
+}
+
+@test "capabilities: a name that is not a capability is refused" {
+	requires_berth "runc 1.1 ignores it with a warning"
+	CFG='.process.capabilities.bounding += ["chown"]'
 	run_ctr true
 	assert_failure
+	assert_stderr_contains process.capabilities.bounding
 }
 
 @test "noNewPrivileges" {

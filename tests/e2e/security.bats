@@ -193,14 +193,39 @@ fdcheck_fds() {
 	[ -z "$(ls -A "$target")" ] || fail "created in the host dir: $(ls -A "$target")"
 }
 
-@test "maskedPaths with a fake /dev/null in the rootfs is refused" {
-	requires_berth "runc binds whatever /dev/null is"
-	make_bundle -- cat /etc/passwd
+# Masking binds /dev/null over a path: a /dev/null that is not the 1:3 device
+# must never be what a masked path shows.
+@test "maskedPaths with a fake /dev/null in the rootfs: refused or masked with the real one" {
+	make_bundle -- sh -c 'cat /etc/passwd; stat -c "%F %t:%T" /dev/null'
 	edit_config '.mounts |= map(select(.destination != "/dev")) | .linux.maskedPaths = ["/etc/passwd"]'
 	echo secret-replacement >"$BUNDLE/rootfs/dev/null"
-	run rt run --bundle "$BUNDLE" c1 </dev/null
-	assert_failure
+	run --separate-stderr rt run --bundle "$BUNDLE" c1 </dev/null
 	refute_output_contains secret-replacement
+	[ "$status" -ne 0 ] || assert_output_is "character special file 1:3"
+	[ "$(cat "$BUNDLE/rootfs/dev/null")" = secret-replacement ]
+}
+
+@test "maskedPaths with a file bind-mounted on /dev/null: refused or masked with the real one" {
+	echo secret-replacement >"$BATS_TEST_TMPDIR/fake-null"
+	make_bundle -- sh -c 'cat /etc/passwd; echo end'
+	edit_config '.linux.maskedPaths = ["/etc/passwd"]
+		| .mounts += [{destination: "/dev/null", type: "bind", source: $f, options: ["bind"]}]' \
+		--arg f "$BATS_TEST_TMPDIR/fake-null"
+	run --separate-stderr rt run --bundle "$BUNDLE" c1 </dev/null
+	refute_output_contains secret-replacement
+	refute_output_contains root:
+}
+
+@test "maskedPaths with a fake /dev/null: berth names the problem" {
+	requires_berth "message format"
+	echo secret-replacement >"$BATS_TEST_TMPDIR/fake-null"
+	make_bundle -- true
+	edit_config '.linux.maskedPaths = ["/etc/passwd"]
+		| .mounts += [{destination: "/dev/null", type: "bind", source: $f, options: ["bind"]}]' \
+		--arg f "$BATS_TEST_TMPDIR/fake-null"
+	run --separate-stderr rt run --bundle "$BUNDLE" c1 </dev/null
+	assert_failure
+	assert_stderr_contains /dev/null
 	[ ! -e "$ROOT/c1" ]
 }
 

@@ -1,0 +1,53 @@
+# berth: convenience targets over meson/ninja and the test suites.
+#   make run     build, then run a busybox container with berth-runtime
+#   make check   deps, build, unit tests and the end-to-end suite (summary at the end)
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+RUNTIME_BIN = $(BUILD)/src/cmd/berth-runtime/berth-runtime
+RUN_DIR     = $(BUILD)/run
+
+.PHONY: all deps build run check check-unit check-e2e check-asan bench clean
+
+all: build
+
+deps:
+	scripts/deps.sh
+
+# meson is configured once; `ninja` re-runs it when a meson.build changes.
+build:
+	scripts/deps.sh --build-only
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) -Dbuildtype=release
+	ninja -C $(BUILD)
+
+run: build
+	@set -e; \
+	id=berth-demo-$$$$; \
+	RUNTIME=$(RUNTIME_BIN) scripts/make-bundle.sh $(RUN_DIR)/bundle --shared-rootfs -- \
+		sh -c 'echo "hostname: $$(hostname)"; echo "--- ps"; ps; echo "--- /proc/self/cgroup"; cat /proc/self/cgroup'; \
+	trap '$(RUNTIME_BIN) --root $(RUN_DIR)/state delete --force '$$id' >/dev/null 2>&1 || true' EXIT; \
+	echo "+ berth-runtime run --bundle $(RUN_DIR)/bundle $$id"; \
+	$(RUNTIME_BIN) --root $(RUN_DIR)/state run --bundle $(RUN_DIR)/bundle $$id </dev/null
+
+check: deps build
+	scripts/run-checks.sh $(BUILD)
+
+# Without deps/build: for a quick rerun.
+check-unit:
+	E2E=0 scripts/run-checks.sh $(BUILD)
+
+check-e2e:
+	scripts/run-checks.sh $(BUILD)
+
+check-asan: deps
+	@[ -f $(BUILD_ASAN)/build.ninja ] || \
+		meson setup $(BUILD_ASAN) -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C $(BUILD_ASAN)
+	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		scripts/run-checks.sh $(BUILD_ASAN)
+
+bench: build
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) bench/results

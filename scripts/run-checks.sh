@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# run-checks.sh [BUILD_DIR]: the unit tests (meson test) and the end-to-end
+# suite (bats --tap tests/e2e) against BUILD_DIR (default: build), then one
+# summary line "N passed, N failed[, N skipped]".  TAP and logs are kept in
+# BUILD_DIR/test-results/; the summary line also goes to .../summary.
+# Exits non-zero if anything failed.
+#
+# Environment: E2E=0 skips the bats suite; BATS_FILTER=REGEX passes -f to bats;
+# BATS_TEST_TIMEOUT (default 120) bounds each e2e test.
+set -uo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$(cd "${1:-$top/build}" && pwd) || exit 1
+results=$build/test-results
+mkdir -p "$results"
+rm -f "$results"/unit.tap "$results"/e2e.tap "$results"/summary
+
+passed=0 failed=0 skipped=0
+
+# count_tap FILE: add FILE's TAP results to the totals (a "# skip" directive
+# counts as skipped, "# TODO" failures are not failures).
+count_tap() {
+	local p f s
+	read -r p f s < <(awk '
+		BEGIN { p = f = s = 0; IGNORECASE = 1 }
+		/^ok / { if ($0 ~ /# *skip/) s++; else p++ }
+		/^not ok / { if ($0 ~ /# *todo/) s++; else f++ }
+		END { print p, f, s }' "$1")
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+# --- unit tests: one TAP stream per binary, from meson's JSON log ------------
+echo "== unit tests ($build)"
+meson test -C "$build" --no-rebuild --print-errorlogs >"$results/unit.log" 2>&1
+unit_rc=$?
+tail -n 12 "$results/unit.log"
+if [ -f "$build/meson-logs/testlog.json" ]; then
+	# A binary that died or failed without a "not ok" line still counts once.
+	jq -r '
+		(.stdout // "") as $out
+		| ($out | split("\n")) as $lines
+		| ($lines | map(select(test("^not ok "))) | length) as $nok
+		| ($lines | map(select(test("^(not )?ok "))) | length) as $n
+		| $out,
+		  (if (.result != "OK" and .result != "SKIP" and .result != "EXPECTEDFAIL" and $nok == 0)
+		   then "not ok - \(.name): \(.result)" else empty end),
+		  (if (.result == "SKIP" and $n == 0) then "ok - \(.name) # SKIP" else empty end)
+	' "$build/meson-logs/testlog.json" | grep -E '^(not )?ok ' >"$results/unit.tap"
+	count_tap "$results/unit.tap"
+elif [ "$unit_rc" -ne 0 ]; then
+	echo "not ok - meson test failed to run" >"$results/unit.tap"
+	failed=$((failed + 1))
+fi
+
+# --- end-to-end tests ------------------------------------------------------------
+if [ "${E2E:-1}" != 0 ]; then
+	echo "== e2e tests ($build)"
+	bats_args=(--tap)
+	[ -z "${BATS_FILTER:-}" ] || bats_args+=(-f "$BATS_FILTER")
+	BERTH_BUILD=$build BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120} \
+		bats "${bats_args[@]}" "$top/tests/e2e" 2>&1 | tee "$results/e2e.tap"
+	bats_rc=${PIPESTATUS[0]}
+	count_tap "$results/e2e.tap"
+	# bats died before reporting every planned test: count the missing ones.
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$results/e2e.tap" | head -n1)
+	seen=$(grep -cE '^(not )?ok ' "$results/e2e.tap")
+	if [ -n "$plan" ] && [ "$seen" -lt "$plan" ]; then
+		failed=$((failed + plan - seen))
+	elif [ -z "$plan" ] && [ "$bats_rc" -ne 0 ]; then
+		failed=$((failed + 1))
+	fi
+fi
+
+summary="$passed passed, $failed failed"
+[ "$skipped" -eq 0 ] || summary+=", $skipped skipped"
+echo "$summary" >"$results/summary"
+echo "$summary"
+[ "$failed" -eq 0 ]
