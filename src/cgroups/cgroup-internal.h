@@ -148,6 +148,10 @@ int berth_cgroup_v1_apply_resources(struct berth_cgroup *cg, const struct berth_
 int berth_cgroup_v2_apply_resources(struct berth_cgroup *cg, const struct berth_cgroup_resources *r, bool update,
 				    struct berth_error *err);
 
+/* "mlx4_0 hca_handle=2 hca_object=2000" lines for rdma.max, v1 and v2 alike. */
+int berth_cgroup_apply_rdma(const struct berth_cgroup_dir *dir, const struct berth_cgroup_resources *r,
+			    struct berth_error *err);
+
 /* The hugetlb.<size>.* limits in a cgroup2 directory (v2, and the hybrid unified mount). */
 int berth_cgroup_v2_apply_hugetlb(struct berth_cgroup_dir *dir, const struct berth_cgroup_resources *r,
 				  struct berth_error *err);

@@ -114,4 +114,9 @@ const struct berth_cgroup_ops berth_cgroup_ops_v1 = {
 	.get_pids = v1_get_pids,
 	.kill_all = v1_kill_all,
 	.destroy = berth_cgroup_remove_all,
+	.apply_resources = berth_cgroup_v1_apply_resources,
+	.freeze = berth_cgroup_v1_freeze,
+	.is_frozen = berth_cgroup_v1_is_frozen,
+	.stats = berth_cgroup_v1_stats,
+	.oom_count = berth_cgroup_v1_oom_count,
 };

@@ -114,4 +114,9 @@ const struct berth_cgroup_ops berth_cgroup_ops_v2 = {
 	.get_pids = v2_get_pids,
 	.kill_all = v2_kill_all,
 	.destroy = berth_cgroup_remove_all,
+	.apply_resources = berth_cgroup_v2_apply_resources,
+	.freeze = berth_cgroup_v2_freeze,
+	.is_frozen = berth_cgroup_v2_is_frozen,
+	.stats = berth_cgroup_v2_stats,
+	.oom_count = berth_cgroup_v2_oom_count,
 };

@@ -254,3 +254,33 @@ int berth_cgroup_destroy(struct berth_cgroup *cg, struct berth_error *err)
 {
 	return cg->ops->destroy(cg, err);
 }
+
+int berth_cgroup_apply_resources(struct berth_cgroup *cg, const struct berth_cgroup_resources *r, bool update,
+				 struct berth_error *err)
+{
+	int ret = cg->ops->apply_resources(cg, r, update, err);
+
+	if (ret < 0)
+		return berth_error_prefix(err, "cgroup `%s`", cg->location);
+	return 0;
+}
+
+int berth_cgroup_freeze(struct berth_cgroup *cg, bool frozen, struct berth_error *err)
+{
+	return cg->ops->freeze(cg, frozen, err);
+}
+
+int berth_cgroup_is_frozen(struct berth_cgroup *cg, bool *ret, struct berth_error *err)
+{
+	return cg->ops->is_frozen(cg, ret, err);
+}
+
+int berth_cgroup_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error *err)
+{
+	return cg->ops->stats(cg, ret, err);
+}
+
+int berth_cgroup_oom_count(struct berth_cgroup *cg, uint64_t *ret, struct berth_error *err)
+{
+	return cg->ops->oom_count(cg, ret, err);
+}

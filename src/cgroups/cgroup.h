@@ -30,10 +30,13 @@
  *
  * Not thread-safe: the mode and mount table are cached in statics.
  */
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroups/resources.h"
 #include "util/error.h"
 
 enum berth_cgroup_mode {
@@ -124,6 +127,63 @@ int berth_cgroup_kill_all(struct berth_cgroup *cg, int signo, struct berth_error
  * retried briefly since exiting tasks leave asynchronously; ENOENT is fine.
  */
 int berth_cgroup_destroy(struct berth_cgroup *cg, struct berth_error *err);
+
+/*
+ * Write linux.resources (berth_cgroup_resources_parse()) into the cgroup.
+ *
+ * At create (update false) call it even without linux.resources, right after
+ * berth_cgroup_create() and before any process enters: the devices cgroup
+ * (v1) or eBPF device program (v2) then denies every device except the
+ * configured ones and runc's defaults (berth_cgroup_default_device_rules()).
+ * With update true only what r sets is written, and the device rules only
+ * when r has a devices list (as `runc update`).
+ *
+ * v1 (legacy and hybrid): the v1 files in runc's order (memory.memsw and
+ * memory.limit_in_bytes ordered so that limit <= memsw holds at each step,
+ * cfs period/quota and rt period/runtime retried on EINVAL); on a hybrid
+ * host the cgroup2 mount takes the unified keys whose files it has and
+ * hugepageLimits when no v1 hugetlb hierarchy exists.  v2: runc's
+ * conversions (see resources.h), unified keys last.
+ *
+ * A setting the host cannot take fails and names the file: "cannot set
+ * `net_cls.classid`: no net_cls cgroup v1 hierarchy is mounted",
+ * "`/sys/fs/cgroup/c1/memory.swap.max` does not exist (is the memory
+ * controller available?)".  Settings written before the failing one stay.
+ */
+int berth_cgroup_apply_resources(struct berth_cgroup *cg, const struct berth_cgroup_resources *r, bool update,
+				 struct berth_error *err);
+
+/*
+ * Freeze (pause) or thaw (resume) every process of the cgroup and wait until
+ * done: v1 writes freezer.state and rewrites FROZEN while it reads FREEZING
+ * (thawing back and failing with EBUSY if it never settles); v2 writes
+ * cgroup.freeze and waits for "frozen 1"/"frozen 0" in cgroup.events (5 s,
+ * then ETIMEDOUT, thawed back).  Hybrid hosts without a v1 freezer use v2.
+ */
+int berth_cgroup_freeze(struct berth_cgroup *cg, bool frozen, struct berth_error *err);
+
+/* Whether the cgroup itself is frozen (v1: FROZEN and self_freezing; v2: cgroup.freeze is 1). */
+int berth_cgroup_is_frozen(struct berth_cgroup *cg, bool *ret, struct berth_error *err);
+
+/*
+ * Resource usage as the "data" of runc's `events --stats`: {"cpu": {"usage":
+ * {total, percpu, percpu_kernel, percpu_user, kernel, user}, "throttling":
+ * {periods, throttledPeriods, throttledTime}}, "cpuset", "memory": {cache,
+ * usage, swap, kernel, kernelTCP (each {limit, usage, max, failcnt}), raw},
+ * "pids": {current, limit}, "blkio", "hugetlb": {"2MB": {usage, max,
+ * failcnt}}, "intel_rdt": {}, "network_interfaces": null}, zero values left
+ * out where runc's omitempty does.  Times in ns.  Files the host lacks read
+ * as zero.  *ret is a new reference.
+ */
+int berth_cgroup_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error *err);
+
+/*
+ * How many processes the OOM killer killed in the cgroup (v1
+ * memory.oom_control oom_kill, or under_oom on kernels before 4.13; v2
+ * memory.events oom_kill); 0 without a memory controller.  `events` reports
+ * an "oom" event when it grows.
+ */
+int berth_cgroup_oom_count(struct berth_cgroup *cg, uint64_t *ret, struct berth_error *err);
 
 /* Close the directories and free cg; NULL is fine.  Does not remove anything. */
 void berth_cgroup_free(struct berth_cgroup *cg);

@@ -79,28 +79,34 @@ struct berth_cgroup_unified_entry {
 	char *value;
 };
 
+struct berth_cgroup_memory {
+	struct berth_cgroup_i64 limit, reservation, swap, kernel, kernel_tcp;
+	struct berth_cgroup_u64 swappiness; /* 0..100; -1 in the JSON reads as not set, like runc */
+	struct berth_cgroup_bool disable_oom_killer, use_hierarchy, check_before_update;
+};
+
+struct berth_cgroup_cpu {
+	struct berth_cgroup_u64 shares, burst, period, realtime_period;
+	struct berth_cgroup_i64 quota, realtime_runtime, idle;
+	char *cpus, *mems; /* NULL when absent or empty */
+};
+
+struct berth_cgroup_block_io {
+	struct berth_cgroup_u64 weight, leaf_weight;
+	struct berth_cgroup_weight_device *weight_device;
+	size_t n_weight_device;
+	/* indexed by enum berth_cgroup_throttle_kind */
+	struct berth_cgroup_throttle_device *throttle[4];
+	size_t n_throttle[4];
+};
+
 struct berth_cgroup_resources {
-	struct {
-		struct berth_cgroup_i64 limit, reservation, swap, kernel, kernel_tcp;
-		struct berth_cgroup_u64 swappiness; /* 0..100; -1 in the JSON reads as not set, like runc */
-		struct berth_cgroup_bool disable_oom_killer, use_hierarchy, check_before_update;
-	} memory;
-	struct {
-		struct berth_cgroup_u64 shares, burst, period, realtime_period;
-		struct berth_cgroup_i64 quota, realtime_runtime, idle;
-		char *cpus, *mems; /* NULL when absent or empty */
-	} cpu;
+	struct berth_cgroup_memory memory;
+	struct berth_cgroup_cpu cpu;
 	struct {
 		struct berth_cgroup_i64 limit;
 	} pids;
-	struct {
-		struct berth_cgroup_u64 weight, leaf_weight;
-		struct berth_cgroup_weight_device *weight_device;
-		size_t n_weight_device;
-		/* read bps, write bps, read iops, write iops */
-		struct berth_cgroup_throttle_device *throttle[4];
-		size_t n_throttle[4];
-	} block_io;
+	struct berth_cgroup_block_io block_io;
 	struct berth_cgroup_hugepage_limit *hugepages;
 	size_t n_hugepages;
 	struct {

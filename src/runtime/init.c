@@ -17,6 +17,7 @@
 
 #include "console.h"
 #include "hooks.h"
+#include "loopback.h"
 #include "personality.h"
 #include "process.h"
 #include "rootfs.h"
@@ -263,6 +264,11 @@ static int init_setup(struct berth_init_ctx *c, char **ret_exe, struct berth_err
 		return berth_error_set(err, errno, "join session keyring");
 	if (c->ns->create[BERTH_NS_UTS] || c->ns->join[BERTH_NS_UTS]) {
 		r = setup_uts(cfg, err);
+		if (r < 0)
+			return r;
+	}
+	if (c->ns->create[BERTH_NS_NETWORK]) {
+		r = berth_loopback_up(err);
 		if (r < 0)
 			return r;
 	}

@@ -59,13 +59,23 @@ if [ -z "$kernel" ]; then
 fi
 [ -r "$kernel" ] || die "cannot read \`$kernel\`"
 
+# kvm_usable: can qemu run a stock kernel under KVM here?  It must open
+# /dev/kvm read-write, and KVM must be backed by VT-x or AMD-V: a host that
+# is itself a VM may offer /dev/kvm through kvm_pvm (pagetable-based virtual
+# machines), which boots only PVM-enabled guest kernels; Debian's hangs.
+kvm_usable() {
+	[ -c /dev/kvm ] || return 1
+	{ exec 3<>/dev/kvm; } 2>/dev/null || return 1
+	exec 3>&-
+	[ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]
+}
+
 if [ "$accel" = auto ]; then
-	# Opening /dev/kvm read-write is what qemu needs; existing is not enough.
-	if [ -c /dev/kvm ] && { exec 3<>/dev/kvm; } 2>/dev/null; then
-		exec 3>&-
+	if kvm_usable; then
 		accel=kvm
 	else
 		accel=tcg
+		[ ! -c /dev/kvm ] || echo "vm: /dev/kvm is not usable for a stock kernel (no kvm_intel/kvm_amd, or no access): using TCG"
 	fi
 fi
 case "$accel" in
