@@ -7,7 +7,7 @@ BUILD_ASAN ?= build-asan
 RUNTIME_BIN = $(BUILD)/src/cmd/berth-runtime/berth-runtime
 RUN_DIR     = $(BUILD)/run
 
-.PHONY: all deps build run check check-unit check-e2e check-asan bench clean
+.PHONY: all deps build run check check-unit check-e2e check-asan check-cgroup2 bench clean
 
 all: build
 
@@ -45,6 +45,12 @@ check-asan: deps
 	ninja -C $(BUILD_ASAN)
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		scripts/run-checks.sh $(BUILD_ASAN)
+
+# The runtime on a pure cgroup v2 host, whatever this host's layout: a qemu VM
+# (KVM when usable, else TCG) boots Debian's kernel with cgroup_no_v1=all.
+check-cgroup2: build
+	scripts/deps.sh --vm
+	RUNTIME=$(RUNTIME_BIN) BERTH_VM_DIR=$(BUILD)/vm tests/vm/run.sh
 
 bench: build
 	bench/run.sh

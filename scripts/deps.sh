@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Install every Debian package that berth's build, tests and benchmarks need.
 # Idempotent: packages already present are skipped, apt runs only when needed.
+#   deps.sh              build and test packages
+#   deps.sh --build-only build packages
+#   deps.sh --vm         build packages and what tests/vm/run.sh needs
 set -euo pipefail
 
 build_pkgs=(
@@ -14,10 +17,17 @@ test_pkgs=(
 	iproute2 hyperfine valgrind
 )
 
+# Only for `make check-cgroup2` (tests/vm/run.sh): a kernel to boot, not to run.
+vm_pkgs=(
+	linux-image-amd64 qemu-system-x86 cpio busybox-static jq
+)
+
 want=("${build_pkgs[@]}")
-if [ "${1:-}" != "--build-only" ]; then
-	want+=("${test_pkgs[@]}")
-fi
+case "${1:-}" in
+--build-only) ;;
+--vm) want+=("${vm_pkgs[@]}") ;;
+*) want+=("${test_pkgs[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

@@ -160,7 +160,12 @@ int berth_cgroup_v2_apply_hugetlb(struct berth_cgroup_dir *dir, const struct ber
 int berth_cgroup_v2_enable_controller(const struct berth_cgroup_dir *dir, const char *controller,
 				      struct berth_error *err);
 
-/* devices-v1.c: deny everything, then the rules of r (when given) and the default ones. */
+/* devices.c: the rules of r followed by the default ones, through the v1 emulation (devices.h). */
+struct berth_cgroup_device_state;
+int berth_cgroup_devices_state_for(const struct berth_cgroup_resources *r, struct berth_cgroup_device_state *ret,
+				   struct berth_error *err);
+
+/* devices-v1.c: the device state of r written to the devices cgroup. */
 int berth_cgroup_v1_apply_devices(struct berth_cgroup *cg, const struct berth_cgroup_resources *r, bool update,
 				  struct berth_error *err);
 

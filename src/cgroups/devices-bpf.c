@@ -1,5 +1,5 @@
 /* linux.resources.devices on cgroup v2: a hand-assembled BPF_PROG_TYPE_CGROUP_DEVICE program. */
-#include "cgroups/devices-bpf.h"
+#include "cgroups/devices.h"
 
 #include <errno.h>
 #include <linux/bpf.h>
@@ -59,10 +59,12 @@ static int access_bits(const char *access)
 }
 
 /*
- * One rule: a run of "goto next if it does not match" tests, then "return
- * allow".  The jumps all land just past the block.
+ * One exception: a run of "goto next if it does not match" tests, then
+ * "return allow"; the jumps all land just past the block.  As in v1, an allow
+ * exception must cover all of the access requested, a deny exception matches
+ * when it shares any of it.
  */
-static void emit_rule(struct prog *p, const struct berth_cgroup_device_rule *d)
+static void emit_exception(struct prog *p, const struct berth_cgroup_device_rule *d)
 {
 	const int all = BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD;
 	int acc = access_bits(d->access);
@@ -72,11 +74,9 @@ static void emit_rule(struct prog *p, const struct berth_cgroup_device_rule *d)
 	if (acc != all) {
 		emit(p, MOV32_REG(R1, R3));
 		if (d->allow) {
-			/* some requested access outside the rule's: no match */
 			emit(p, ALU32_IMM(BPF_AND, R1, all & ~acc));
 			jumps[n_jumps++] = emit(p, JMP_IMM(BPF_JNE, R1, 0));
 		} else {
-			/* nothing requested that the rule denies: no match */
 			emit(p, ALU32_IMM(BPF_AND, R1, acc));
 			jumps[n_jumps++] = emit(p, JMP_IMM(BPF_JEQ, R1, 0));
 		}
@@ -91,11 +91,9 @@ static void emit_rule(struct prog *p, const struct berth_cgroup_device_rule *d)
 		p->insns[jumps[i]].off = (int16_t)(p->n - jumps[i] - 1);
 }
 
-int berth_cgroup_bpf_devices_build(const struct berth_cgroup_device_rule *rules, size_t n, struct bpf_insn **ret,
-				   size_t *ret_n, struct berth_error *err)
+void berth_cgroup_bpf_devices_build(const struct berth_cgroup_device_state *st, struct bpf_insn **ret, size_t *ret_n)
 {
 	struct prog p = { 0 };
-	bool complete = false;
 
 	/* ctx: struct bpf_cgroup_dev_ctx { u32 access_type; u32 major; u32 minor; } */
 	emit(&p, LDX_W(R2, R1, 0));
@@ -104,33 +102,17 @@ int berth_cgroup_bpf_devices_build(const struct berth_cgroup_device_rule *rules,
 	emit(&p, ALU32_IMM(BPF_RSH, R3, 16));
 	emit(&p, LDX_W(R4, R1, 4));
 	emit(&p, LDX_W(R5, R1, 8));
+	/* every exception has the same verdict: their order does not matter */
+	for (size_t i = 0; i < st->n_exceptions; i++) {
+		const struct berth_cgroup_device_rule *d = &st->exceptions[i];
 
-	/* the last matching rule wins: test the rules from the end */
-	for (size_t i = n; i-- > 0 && !complete;) {
-		const struct berth_cgroup_device_rule *d = &rules[i];
-
-		if (d->type == 'a') {
-			/* matches everything: the rules before it are unreachable */
-			emit(&p, MOV64_IMM(R0, d->allow ? 1 : 0));
-			emit(&p, EXIT());
-			complete = true;
-			continue;
-		}
-		if (d->type != 'c' && d->type != 'b') {
-			free(p.insns);
-			return berth_error_setx(err, EINVAL, "device rule %zu: invalid type `%c`", i, d->type);
-		}
-		if (d->major > INT32_MAX || d->minor > INT32_MAX || access_bits(d->access) == 0)
-			continue;
-		emit_rule(&p, d);
+		if (d->major <= INT32_MAX && d->minor <= INT32_MAX && access_bits(d->access) != 0)
+			emit_exception(&p, d);
 	}
-	if (!complete) {
-		emit(&p, MOV64_IMM(R0, 0));
-		emit(&p, EXIT());
-	}
+	emit(&p, MOV64_IMM(R0, st->default_allow ? 1 : 0));
+	emit(&p, EXIT());
 	*ret = p.insns;
 	*ret_n = p.n;
-	return 0;
 }
 
 static int sys_bpf(int cmd, union bpf_attr *attr)
@@ -293,26 +275,24 @@ int berth_cgroup_bpf_devices_attach(int cgroup_fd, const char *name, int prog_fd
 int berth_cgroup_v2_apply_devices(struct berth_cgroup *cg, const struct berth_cgroup_resources *r, bool update,
 				  struct berth_error *err)
 {
-	_cleanup_free_ struct berth_cgroup_device_rule *rules = NULL;
+	struct berth_cgroup_device_state st = { 0 };
 	_cleanup_free_ struct bpf_insn *insns = NULL;
 	_cleanup_close_ int prog_fd = -EBADF;
-	const struct berth_cgroup_device_rule *defaults;
 	struct berth_cgroup_dir *dir = berth_cgroup_unified_dir(cg);
-	size_t n_defaults, n_insns;
+	size_t n_insns;
 	int ret;
 
 	if (update && !r->has_devices)
 		return 0;
 	if (!dir)
 		return berth_error_setx(err, ENOENT, "no cgroup v2 directory for the device rules");
-	defaults = berth_cgroup_default_device_rules(&n_defaults);
-	rules = berth_xcalloc(r->n_devices + n_defaults, sizeof(*rules));
-	if (r->n_devices)
-		memcpy(rules, r->devices, r->n_devices * sizeof(*rules));
-	memcpy(rules + r->n_devices, defaults, n_defaults * sizeof(*rules));
-
-	if ((ret = berth_cgroup_bpf_devices_build(rules, r->n_devices + n_defaults, &insns, &n_insns, err)) < 0 ||
-	    (ret = berth_cgroup_bpf_devices_load(insns, n_insns, &prog_fd, err)) < 0)
+	ret = berth_cgroup_devices_state_for(r, &st, err);
+	if (ret < 0)
+		return ret;
+	berth_cgroup_bpf_devices_build(&st, &insns, &n_insns);
+	berth_cgroup_device_state_release(&st);
+	ret = berth_cgroup_bpf_devices_load(insns, n_insns, &prog_fd, err);
+	if (ret < 0)
 		return ret;
 	return berth_cgroup_bpf_devices_attach(dir->dfd, dir->full, prog_fd, err);
 }

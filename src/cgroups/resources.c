@@ -154,7 +154,7 @@ static int get_int(json_t *obj, const char *path, const char *key, bool required
 		return fail(err, path, key, "expected an integer");
 	x = (int64_t)json_integer_value(v);
 	if (x < min || x > max)
-		return fail(err, path, key, "%" PRId64 " is out of range (%" PRId64 "-%" PRId64 ")", x, min, max);
+		return fail(err, path, key, "%" PRId64 " is out of range (%" PRId64 " to %" PRId64 ")", x, min, max);
 	out->set = true;
 	out->value = x;
 	return 0;
@@ -176,7 +176,7 @@ static int get_uint(json_t *obj, const char *path, const char *key, bool require
 		return fail(err, path, key, "expected an integer");
 	x = (int64_t)json_integer_value(v);
 	if (max != UINT64_MAX && (x < 0 || (uint64_t)x > max))
-		return fail(err, path, key, "%" PRId64 " is out of range (0-%" PRIu64 ")", x, max);
+		return fail(err, path, key, "%" PRId64 " is out of range (0 to %" PRIu64 ")", x, max);
 	out->set = true;
 	out->value = (uint64_t)x;
 	return 0;
@@ -280,7 +280,7 @@ static int parse_memory(json_t *res, struct berth_cgroup_resources *r, struct be
 	if (r->memory.swappiness.set && r->memory.swappiness.value == UINT64_MAX)
 		r->memory.swappiness.set = false;
 	if (r->memory.swappiness.set && r->memory.swappiness.value > 100)
-		return fail(err, path, "swappiness", "%" PRIu64 " is out of range (0-100)", r->memory.swappiness.value);
+		return fail(err, path, "swappiness", "%" PRIu64 " is out of range (0 to 100)", r->memory.swappiness.value);
 	return 0;
 }
 

@@ -39,7 +39,7 @@ struct berth_cgroup_bool {
 	bool value;
 };
 
-/* One linux.resources.devices entry; the list is applied in order, the last matching rule wins. */
+/* One linux.resources.devices entry; the list is applied in order with v1 semantics (see devices.h). */
 struct berth_cgroup_device_rule {
 	bool allow;
 	char type;         /* 'a' (all devices; numbers and access then ignored), 'c' or 'b' */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup.h"
+#include "cgroups/resources.h"
 #include "console.h"
 #include "hooks.h"
 #include "idmap.h"
@@ -304,6 +305,13 @@ int berth_launch(const struct berth_create_options *o, struct berth_launch *l, s
 	r = berth_cgroup_path_resolve(l->config->linux_.cgroups_path, o->id, o->systemd_cgroup, &cgpath, err);
 	if (r >= 0)
 		r = berth_cgroup_create(cgpath, o->systemd_cgroup, &l->cgroup, err);
+	if (r >= 0 && l->config->linux_.resources) {
+		struct berth_cgroup_resources *res = NULL;
+		r = berth_cgroup_resources_parse(l->config->linux_.resources, &res, err);
+		if (r >= 0)
+			r = berth_cgroup_apply_resources(l->cgroup, res, false, err);
+		berth_cgroup_resources_free(res);
+	}
 	if (r >= 0) {
 		l->state->cgroup_path = berth_xstrdup(berth_cgroup_get_path(l->cgroup));
 		r = berth_write_file_replace(l->dirfd, BERTH_STATE_CONFIG, l->config_text, strlen(l->config_text),

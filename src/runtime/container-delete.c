@@ -36,6 +36,8 @@ static int kill_and_wait(const struct berth_state *s, struct berth_cgroup *cg, s
 	if (cg) {
 		_cleanup_error_ struct berth_error ignored = BERTH_ERROR_INIT;
 		berth_cgroup_kill_all(cg, SIGKILL, &ignored);
+		/* v1 frozen tasks do not die before they are thawed */
+		berth_cgroup_freeze(cg, false, &ignored);
 	}
 	if (pidfd < 0)
 		return 0;
@@ -105,13 +107,13 @@ int berth_container_delete(const char *root, const char *id, bool force, struct 
 	}
 	if (r < 0)
 		return r;
-	st = berth_state_status(dirfd, s);
-	if (st == BERTH_STATUS_RUNNING && !force)
-		return berth_error_setx(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
-					berth_status_to_string(st));
 	if (s->cgroup_path)
 		berth_cgroup_load(s->cgroup_path, &cg, err);
 	berth_error_release(err);
+	st = berth_container_status(dirfd, s, cg);
+	if ((st == BERTH_STATUS_RUNNING || st == BERTH_STATUS_PAUSED) && !force)
+		return berth_error_setx(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
+					berth_status_to_string(st));
 	if (st != BERTH_STATUS_STOPPED || cg) {
 		r = kill_and_wait(s, cg, err);
 		if (r < 0)

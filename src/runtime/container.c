@@ -9,8 +9,22 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cgroups/cgroup.h"
+#include "container-internal.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
+
+/* The status including "paused", which needs the cgroup. */
+static enum berth_status status_of(int dirfd, const struct berth_state *s)
+{
+	_cleanup_error_ struct berth_error ignored = BERTH_ERROR_INIT;
+	_cleanup_(berth_cgroup_freep) struct berth_cgroup *cg = NULL;
+	enum berth_status st = berth_state_status(dirfd, s);
+
+	if (st != BERTH_STATUS_RUNNING || !s->cgroup_path || berth_cgroup_load(s->cgroup_path, &cg, &ignored) < 0)
+		return st;
+	return berth_container_status(dirfd, s, cg);
+}
 
 int berth_container_state(const char *root, const char *id, char **ret_json, struct berth_error *err)
 {
@@ -24,7 +38,7 @@ int berth_container_state(const char *root, const char *id, char **ret_json, str
 	r = berth_state_load(dirfd, &s, err);
 	if (r < 0)
 		return r;
-	*ret_json = berth_state_to_oci_json(s, berth_state_status(dirfd, s), true);
+	*ret_json = berth_state_to_oci_json(s, status_of(dirfd, s), true);
 	return 0;
 }
 
@@ -71,7 +85,7 @@ int berth_container_list(const char *root, struct berth_container_info **ret, si
 			continue;
 		v = berth_xreallocarray(v, n + 1, sizeof(*v));
 		v[n].state = s;
-		v[n].status = berth_state_status(dirfd, s);
+		v[n].status = status_of(dirfd, s);
 		n++;
 	}
 	closedir(d);

@@ -18,7 +18,7 @@
 #   RUNTIME           berth-runtime to test (default build/src/cmd/berth-runtime/berth-runtime)
 #   BERTH_VM_KERNEL   kernel image (default: the newest /boot/vmlinuz-*)
 #   BERTH_VM_ACCEL    kvm, tcg or auto (default: kvm when /dev/kvm can be opened)
-#   BERTH_VM_TIMEOUT  seconds before the VM is killed (default 300 with KVM, 1500 with TCG)
+#   BERTH_VM_TIMEOUT  seconds before the VM is killed (default 180 with KVM, 600 with TCG)
 #   BERTH_VM_FILTER   run only the tests whose name contains this string
 #   BERTH_VM_DIR      work directory for the initramfs and the console log (default build/vm)
 #   QEMU              qemu binary (default qemu-system-x86_64)
@@ -47,6 +47,7 @@ need jq
 need ldd
 need timeout
 [ -x "$runtime" ] || die "\`$runtime\` not built (ninja -C build)"
+runtime=$(realpath "$runtime")
 [ -x /bin/busybox ] || die "/bin/busybox not found (install busybox-static)"
 case "$filter" in
 *[!A-Za-z0-9_.-]*) die "BERTH_VM_FILTER may hold only letters, digits, \`_\`, \`.\` and \`-\`" ;;
@@ -54,7 +55,7 @@ esac
 
 kernel=${BERTH_VM_KERNEL:-}
 if [ -z "$kernel" ]; then
-	kernel=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
+	kernel=$(printf '%s\n' /boot/vmlinuz-* | grep -v '\*' | sort -V | tail -n 1 || true)
 	[ -n "$kernel" ] || die "no kernel in /boot (install linux-image-amd64: scripts/deps.sh --vm)"
 fi
 [ -r "$kernel" ] || die "cannot read \`$kernel\`"
@@ -79,8 +80,8 @@ if [ "$accel" = auto ]; then
 	fi
 fi
 case "$accel" in
-kvm) cpu=host; timeout_s=${BERTH_VM_TIMEOUT:-300} ;;
-tcg) cpu=max; timeout_s=${BERTH_VM_TIMEOUT:-1500} ;;
+kvm) cpu=host; timeout_s=${BERTH_VM_TIMEOUT:-180} ;;
+tcg) cpu=max; timeout_s=${BERTH_VM_TIMEOUT:-600} ;;
 *) die "BERTH_VM_ACCEL must be kvm, tcg or auto" ;;
 esac
 # The VM stops itself a little before the host gives up on it, so a hung test
@@ -147,13 +148,14 @@ append+=" berth.timeout=$vm_timeout"
 
 # -nodefaults: no NIC (the VM never touches the host network), no disk, no
 # monitor; -no-reboot with panic=-1: a dying /init ends qemu at once.  The
-# console goes to stdout; \r is dropped for the log and the parser.
+# console goes to stdout without \r and without SeaBIOS's terminal escapes
+# (one of them turns off line wrapping in the user's terminal).
 set +e
 timeout -k 10 "$timeout_s" "$qemu" \
 	-accel "$accel" -cpu "$cpu" -m 1024 -smp 2 \
 	-nodefaults -nographic -no-reboot -serial stdio -monitor none -nic none \
 	-kernel "$kernel" -initrd "$initrd" -append "$append" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$log"
+	</dev/null 2>&1 | tr -d '\r' | sed -u 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Za-z]//g' | tee "$log"
 qemu_rc=${PIPESTATUS[0]}
 set -e
 t2=$(date +%s%N)

@@ -73,7 +73,7 @@ wait_empty() {
 		sleep 0.05
 		i=$((i + 1))
 	done
-	echo "processes left in $1: $(cat "$1/cgroup.procs" | tr '\n' ' ')"
+	echo "processes left in $1: $(tr '\n' ' ' <"$1/cgroup.procs")"
 	return 1
 }
 
@@ -132,7 +132,7 @@ cleanup_containers() {
 		timeout 30 "$RT" delete --force "$id" >/dev/null 2>&1
 	done
 	# Leftovers from a runtime that failed to clean up: not a test's business.
-	for d in $CG/berth-vm/*/ $CG/outer/*/*/ $CG/outer/*/ $CG/outer/; do
+	for d in "$CG"/berth-vm/*/ "$CG"/outer/*/*/ "$CG"/outer/*/ "$CG"/outer/; do
 		[ -d "$d" ] && rmdir "$d" 2>/dev/null
 	done
 }
@@ -141,6 +141,7 @@ run_test() {
 	T=$1
 	case "$T" in *"$FILTER"*) ;; *) return 0 ;; esac
 	n=$((n + 1))
+	echo "$T" >/run/vm-current # for the watchdog in tests/vm/init
 	rm -f "$W/$T.skip" "$W/$T.ctr"
 	(
 		set -e
@@ -293,14 +294,14 @@ t_delete_force_running() {
 # its children; kill --all must reach every process in the cgroup.
 kill_all_test() {
 	id=killall-$1
-	bundle $id '["sh", "-c", "sleep 1000 & sleep 1000 & wait"]' '.linux.namespaces |= map(select(.type != "pid"))'
-	rt_bg create --bundle "$W/$id" $id
-	rt start $id
+	bundle "$id" '["sh", "-c", "sleep 1000 & sleep 1000 & wait"]' '.linux.namespaces |= map(select(.type != "pid"))'
+	rt_bg create --bundle "$W/$id" "$id"
+	rt start "$id"
 	wait_nprocs "$CG/berth-vm/$id" 3
-	rt kill --all $id "$1"
+	rt kill --all "$id" "$1"
 	wait_empty "$CG/berth-vm/$id"
-	wait_status $id stopped
-	rt delete $id
+	wait_status "$id" stopped
+	rt delete "$id"
 	[ ! -e "$CG/berth-vm/$id" ]
 }
 

@@ -59,4 +59,4 @@ void cli_debug(struct cli_global *g, const char *fmt, ...) __attribute__((format
 int cli_expect_args(struct cli_global *g, const struct cli_command *cmd, int argc, int min, int max);
 
 extern const struct cli_command cmd_spec, cmd_create, cmd_exec, cmd_start, cmd_run, cmd_state, cmd_kill, cmd_delete,
-	cmd_list, cmd_features;
+	cmd_list, cmd_features, cmd_pause, cmd_resume, cmd_ps, cmd_update, cmd_events;

@@ -13,8 +13,8 @@
 #include "berth-config.h"
 
 static const struct cli_command *const commands[] = {
-	&cmd_create, &cmd_delete, &cmd_exec, &cmd_features, &cmd_kill,
-	&cmd_list, &cmd_run, &cmd_spec, &cmd_start, &cmd_state,
+	&cmd_create, &cmd_delete, &cmd_events, &cmd_exec, &cmd_features, &cmd_kill, &cmd_list, &cmd_pause,
+	&cmd_ps, &cmd_resume, &cmd_run, &cmd_spec, &cmd_start, &cmd_state, &cmd_update,
 };
 
 static void print_version(void)
