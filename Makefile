@@ -53,7 +53,7 @@ check-cgroup2: build
 	RUNTIME=$(RUNTIME_BIN) BERTH_VM_DIR=$(BUILD)/vm tests/vm/run.sh
 
 bench: build
-	bench/run.sh
+	BERTH=$(abspath $(RUNTIME_BIN)) bench/run.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) bench/results

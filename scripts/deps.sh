@@ -14,7 +14,7 @@ build_pkgs=(
 )
 test_pkgs=(
 	bats jq busybox-static runc crun containerd podman util-linux procps
-	iproute2 hyperfine valgrind
+	iproute2 hyperfine valgrind time
 )
 
 # Only for `make check-cgroup2` (tests/vm/run.sh): a kernel to boot, not to run.

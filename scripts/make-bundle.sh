@@ -117,6 +117,10 @@ runtime=${RUNTIME:-$top/build/src/cmd/berth-runtime/berth-runtime}
 if ! [ -x "$runtime" ] && ! command -v "$runtime" >/dev/null 2>&1; then
 	runtime=runc
 fi
+# A relative path would not survive the cd below.
+case "$runtime" in
+*/*) runtime=$(realpath "$runtime") ;;
+esac
 rm -f "$dir/config.json"
 (cd "$dir" && "$runtime" spec $rootless) || die "\`$runtime spec\` failed"
 

@@ -6,7 +6,8 @@
 # Exits non-zero if anything failed.
 #
 # Environment: E2E=0 skips the bats suite; BATS_FILTER=REGEX passes -f to bats;
-# BATS_TEST_TIMEOUT (default 120) bounds each e2e test.
+# BATS_TEST_TIMEOUT (default 60) bounds each e2e test, E2E_TIMEOUT (default
+# 1800) the whole suite.
 set -uo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,13 +58,22 @@ if [ "${E2E:-1}" != 0 ]; then
 	echo "== e2e tests ($build)"
 	bats_args=(--tap)
 	[ -z "${BATS_FILTER:-}" ] || bats_args+=(-f "$BATS_FILTER")
-	BERTH_BUILD=$build BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120} \
-		bats "${bats_args[@]}" "$top/tests/e2e" 2>&1 | tee "$results/e2e.tap"
-	bats_rc=${PIPESTATUS[0]}
+	# To a file, not a pipe: a leftover container holding a pipe open would
+	# keep a reader waiting forever.  `timeout` signals its whole process
+	# group, so a hung suite is stopped with everything it started.
+	: >"$results/e2e.tap"
+	BERTH_BUILD=$build BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-60} \
+		timeout -k 10 "${E2E_TIMEOUT:-1800}" bats "${bats_args[@]}" "$top/tests/e2e" \
+		>"$results/e2e.tap" 2>&1 </dev/null &
+	bats_pid=$!
+	tail -n +1 -f --pid="$bats_pid" "$results/e2e.tap"
+	bats_rc=0
+	wait "$bats_pid" || bats_rc=$?
+	[ "$bats_rc" -ne 124 ] || echo "# e2e suite stopped after ${E2E_TIMEOUT:-1800}s"
 	count_tap "$results/e2e.tap"
 	# bats died before reporting every planned test: count the missing ones.
 	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$results/e2e.tap" | head -n1)
-	seen=$(grep -cE '^(not )?ok ' "$results/e2e.tap")
+	seen=$(grep -cE '^(not )?ok [0-9]' "$results/e2e.tap")
 	if [ -n "$plan" ] && [ "$seen" -lt "$plan" ]; then
 		failed=$((failed + plan - seen))
 	elif [ -z "$plan" ] && [ "$bats_rc" -ne 0 ]; then

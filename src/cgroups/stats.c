@@ -376,7 +376,7 @@ static json_t *v2_blkio(const struct berth_cgroup_dir *dir)
 	_cleanup_free_ char *buf = read_opt(dir, "io.stat");
 	json_t *bytes = json_array(), *ios = json_array(), *b = json_object();
 
-	for (char *line = buf, *save = NULL, *l; (l = strtok_r(line, "\n", &save)); line = NULL) {
+	for (char *line = buf, *save = NULL, *l; buf && (l = strtok_r(line, "\n", &save)); line = NULL) {
 		unsigned long long major, minor, v;
 		char *tok, *tsave = NULL;
 

@@ -87,9 +87,13 @@ static int setup_namespaces_slow(struct berth_init_ctx *c, struct berth_error *e
 	pid = fork();
 	if (pid < 0)
 		return berth_error_set(err, errno, "fork into the new pid namespace");
+	/*
+	 * The runtime (a child subreaper, or whoever adopts orphans) takes over
+	 * the grandchild.  No PR_SET_PDEATHSIG here: our parent is this
+	 * intermediate process, which exits right away.
+	 */
 	if (pid > 0)
-		_exit(0); /* the runtime (a child subreaper or the caller) takes over the grandchild */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(0);
 	r = berth_sync_send_creds(c->sync_fd, BERTH_SYNC_PID);
 	if (r < 0)
 		return berth_error_set(err, -r, "sync with runtime");

@@ -217,11 +217,42 @@ common_setup() {
 	# bats makes its directories 0700: a container root mapped to another
 	# host uid (user namespaces) must still reach the rootfs.
 	chmod a+x "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR" 2>/dev/null || true
+	start_watchdog
+}
+
+# A test stuck in `run` on a pipe that a container holds (say `run rt exec -d`)
+# is beyond BATS_TEST_TIMEOUT's reach, and bats' timeout also kills this
+# watchdog; so it fires a little earlier: after E2E_WATCHDOG seconds (default
+# BATS_TEST_TIMEOUT - 3, or 120) it force-deletes the test's containers, which
+# closes the pipe and lets the test fail.
+start_watchdog() {
+	local limit=${E2E_WATCHDOG:-120}
+	if [ -z "${E2E_WATCHDOG:-}" ] && [ -n "${BATS_TEST_TIMEOUT:-}" ]; then
+		limit=$((BATS_TEST_TIMEOUT > 4 ? BATS_TEST_TIMEOUT - 3 : 1))
+	fi
+	(
+		sleep "$limit"
+		for id in $(timeout 10 "$RUNTIME" --root "$ROOT" list -q 2>/dev/null); do
+			timeout 10 "$RUNTIME" --root "$ROOT" delete --force "$id"
+		done
+	) </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+	WATCHDOG_PID=$!
+}
+
+stop_watchdog() {
+	[ -n "${WATCHDOG_PID:-}" ] || return 0
+	local p
+	for p in $(pgrep -P "$WATCHDOG_PID" 2>/dev/null); do
+		kill "$p" 2>/dev/null
+	done
+	kill "$WATCHDOG_PID" 2>/dev/null
+	WATCHDOG_PID=
 }
 
 # Force-delete every container the test left in $ROOT and drop its cgroups.
 common_teardown() {
 	local id ctrl
+	stop_watchdog
 	if [ -n "${ROOT:-}" ] && [ -d "$ROOT" ]; then
 		# Bounded: a hung runtime must not hang the whole suite.
 		for id in $(timeout 20 "$RUNTIME" --root "$ROOT" list -q 2>/dev/null); do
