@@ -30,11 +30,12 @@ run: build
 	$(RUNTIME_BIN) --root $(RUN_DIR)/state run --bundle $(RUN_DIR)/bundle $$id </dev/null
 
 check: deps build
+	scripts/deps.sh --vm
 	scripts/run-checks.sh $(BUILD)
 
 # Without deps/build: for a quick rerun.
 check-unit:
-	E2E=0 scripts/run-checks.sh $(BUILD)
+	E2E=0 VM=0 scripts/run-checks.sh $(BUILD)
 
 check-e2e:
 	scripts/run-checks.sh $(BUILD)

@@ -5,7 +5,7 @@
 # BUILD_DIR/test-results/; the summary line also goes to .../summary.
 # Exits non-zero if anything failed.
 #
-# Environment: E2E=0 skips the bats suite; BATS_FILTER=REGEX passes -f to bats;
+# Environment: E2E=0 skips the bats suite; VM=0 skips the cgroup v2 VM tests; BATS_FILTER=REGEX passes -f to bats;
 # BATS_TEST_TIMEOUT (default 60) bounds each e2e test, E2E_TIMEOUT (default
 # 1800) the whole suite.
 set -uo pipefail
@@ -77,6 +77,21 @@ if [ "${E2E:-1}" != 0 ]; then
 	if [ -n "$plan" ] && [ "$seen" -lt "$plan" ]; then
 		failed=$((failed + plan - seen))
 	elif [ -z "$plan" ] && [ "$bats_rc" -ne 0 ]; then
+		failed=$((failed + 1))
+	fi
+fi
+
+# --- pure cgroup v2, in a VM (tests/vm) ------------------------------------------
+if [ "${VM:-1}" != 0 ]; then
+	echo "== cgroup v2 VM tests ($build)"
+	RUNTIME=$build/src/cmd/berth-runtime/berth-runtime BERTH_VM_DIR=$build/vm \
+		"$top/tests/vm/run.sh" >"$results/vm.log" 2>&1 </dev/null
+	vm_rc=$?
+	grep -E '^(not )?ok [0-9]' "$results/vm.log" >"$results/vm.tap"
+	cat "$results/vm.tap"
+	count_tap "$results/vm.tap"
+	if [ "$vm_rc" -ne 0 ] && ! grep -q '^not ok' "$results/vm.tap"; then
+		echo "not ok - cgroup v2 VM did not complete (see $results/vm.log)"
 		failed=$((failed + 1))
 	fi
 fi
