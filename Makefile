@@ -7,7 +7,7 @@ BUILD_ASAN ?= build-asan
 RUNTIME_BIN = $(BUILD)/src/cmd/berth-runtime/berth-runtime
 RUN_DIR     = $(BUILD)/run
 
-.PHONY: all deps build run check check-unit check-e2e check-asan check-cgroup2 bench clean
+.PHONY: all deps build asan run check check-unit check-e2e check-asan check-cgroup2 bench clean
 
 all: build
 
@@ -29,9 +29,9 @@ run: build
 	echo "+ berth-runtime run --bundle $(RUN_DIR)/bundle $$id"; \
 	$(RUNTIME_BIN) --root $(RUN_DIR)/state run --bundle $(RUN_DIR)/bundle $$id </dev/null
 
-check: deps build
+check: deps build asan
 	scripts/deps.sh --vm
-	scripts/run-checks.sh $(BUILD)
+	ASAN_BUILD=$(BUILD_ASAN) scripts/run-checks.sh $(BUILD)
 
 # Without deps/build: for a quick rerun.
 check-unit:
@@ -40,10 +40,14 @@ check-unit:
 check-e2e:
 	scripts/run-checks.sh $(BUILD)
 
-check-asan: deps
+# The sanitizer build: its unit tests run in `make check`, everything in `make check-asan`.
+asan:
+	scripts/deps.sh --build-only
 	@[ -f $(BUILD_ASAN)/build.ninja ] || \
 		meson setup $(BUILD_ASAN) -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C $(BUILD_ASAN)
+
+check-asan: deps asan
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		scripts/run-checks.sh $(BUILD_ASAN)
 

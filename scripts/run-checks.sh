@@ -5,7 +5,7 @@
 # BUILD_DIR/test-results/; the summary line also goes to .../summary.
 # Exits non-zero if anything failed.
 #
-# Environment: E2E=0 skips the bats suite; VM=0 skips the cgroup v2 VM tests; BATS_FILTER=REGEX passes -f to bats;
+# Environment: ASAN_BUILD=DIR also runs the unit tests of a sanitizer build; E2E=0 skips the bats suite; VM=0 skips the cgroup v2 VM tests; BATS_FILTER=REGEX passes -f to bats;
 # BATS_TEST_TIMEOUT (default 60) bounds each e2e test, E2E_TIMEOUT (default
 # 1800) the whole suite.
 set -uo pipefail
@@ -31,26 +31,38 @@ count_tap() {
 }
 
 # --- unit tests: one TAP stream per binary, from meson's JSON log ------------
-echo "== unit tests ($build)"
-meson test -C "$build" --no-rebuild --print-errorlogs >"$results/unit.log" 2>&1
-unit_rc=$?
-tail -n 12 "$results/unit.log"
-if [ -f "$build/meson-logs/testlog.json" ]; then
-	# A binary that died or failed without a "not ok" line still counts once.
-	jq -r '
-		(.stdout // "") as $out
-		| ($out | split("\n")) as $lines
-		| ($lines | map(select(test("^not ok "))) | length) as $nok
-		| ($lines | map(select(test("^(not )?ok "))) | length) as $n
-		| $out,
-		  (if (.result != "OK" and .result != "SKIP" and .result != "EXPECTEDFAIL" and $nok == 0)
-		   then "not ok - \(.name): \(.result)" else empty end),
-		  (if (.result == "SKIP" and $n == 0) then "ok - \(.name) # SKIP" else empty end)
-	' "$build/meson-logs/testlog.json" | grep -E '^(not )?ok ' >"$results/unit.tap"
-	count_tap "$results/unit.tap"
-elif [ "$unit_rc" -ne 0 ]; then
-	echo "not ok - meson test failed to run" >"$results/unit.tap"
-	failed=$((failed + 1))
+# run_unit BUILD_DIR NAME: meson test in BUILD_DIR, TAP into $results/NAME.tap
+run_unit() {
+	local dir=$1 name=$2 rc
+	echo "== unit tests ($dir)"
+	rm -f "$dir/meson-logs/testlog.json"
+	meson test -C "$dir" --no-rebuild --print-errorlogs >"$results/$name.log" 2>&1
+	rc=$?
+	tail -n 12 "$results/$name.log"
+	if [ -f "$dir/meson-logs/testlog.json" ]; then
+		# A binary that died or failed without a "not ok" line still counts once.
+		jq -r '
+			(.stdout // "") as $out
+			| ($out | split("\n")) as $lines
+			| ($lines | map(select(test("^not ok "))) | length) as $nok
+			| ($lines | map(select(test("^(not )?ok "))) | length) as $n
+			| $out,
+			  (if (.result != "OK" and .result != "SKIP" and .result != "EXPECTEDFAIL" and $nok == 0)
+			   then "not ok - \(.name): \(.result)" else empty end),
+			  (if (.result == "SKIP" and $n == 0) then "ok - \(.name) # SKIP" else empty end)
+		' "$dir/meson-logs/testlog.json" | grep -E '^(not )?ok ' >"$results/$name.tap"
+		count_tap "$results/$name.tap"
+	elif [ "$rc" -ne 0 ]; then
+		echo "not ok - meson test failed to run" >"$results/$name.tap"
+		failed=$((failed + 1))
+	fi
+}
+
+run_unit "$build" unit
+# The same unit tests built with ASan/UBSan (make check builds that tree).
+if [ -n "${ASAN_BUILD:-}" ]; then
+	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		run_unit "$(cd "$ASAN_BUILD" && pwd)" unit-asan
 fi
 
 # --- end-to-end tests ------------------------------------------------------------

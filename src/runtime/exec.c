@@ -29,6 +29,12 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
+#include "berth-config.h"
+
+/* libseccomp's header, for seccomp_version(): see the end of runtime/seccomp.h */
+#define BERTH_SECCOMP_WANT_LIBSECCOMP
+#include <seccomp.h>
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -230,6 +236,104 @@ int berth_exec_apply_options(const struct berth_exec_options *o, struct berth_oc
 			return r;
 	}
 	return apply_additional_gids(&p->user, o->additional_gids, err);
+}
+
+/* ---- the compiled seccomp filter, cached in the state directory ---- */
+
+/*
+ * libseccomp needs about a millisecond to compile a small profile, more for
+ * Docker's, on every exec otherwise.  The state directory is the runtime's
+ * own (0700), as is the config.json the filter is compiled from, which does
+ * not change while the container exists; the key still holds that file's
+ * size and mtime, and the versions of berth and libseccomp.
+ */
+#define SECCOMP_CACHE "exec-seccomp.bpf"
+
+struct seccomp_cache_head {
+	char magic[8]; /* "berthbpf" */
+	char berth_version[32];
+	uint32_t libseccomp_version;
+	uint32_t flags;
+	uint32_t n_insns;
+	uint32_t pad;
+	uint64_t config_size;
+	int64_t config_mtime_sec;
+	int64_t config_mtime_nsec;
+};
+
+static void seccomp_cache_key(const struct stat *cfg, struct seccomp_cache_head *h)
+{
+	const struct scmp_version *v = seccomp_version();
+
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, "berthbpf", 8);
+	snprintf(h->berth_version, sizeof(h->berth_version), "%s", BERTH_VERSION);
+	h->libseccomp_version = v ? (v->major << 16 | v->minor << 8 | v->micro) : 0;
+	h->config_size = (uint64_t)cfg->st_size;
+	h->config_mtime_sec = cfg->st_mtim.tv_sec;
+	h->config_mtime_nsec = cfg->st_mtim.tv_nsec;
+}
+
+static struct berth_seccomp_filter *seccomp_cache_load(int dirfd, const struct seccomp_cache_head *key)
+{
+	_cleanup_error_ struct berth_error ignored = BERTH_ERROR_INIT;
+	_cleanup_free_ char *buf = NULL;
+	struct seccomp_cache_head h;
+	struct berth_seccomp_filter *f;
+	size_t len = 0;
+
+	if (berth_read_file_at(dirfd, SECCOMP_CACHE, sizeof(h) + BPF_MAXINSNS * sizeof(struct sock_filter), &buf, &len,
+			       &ignored) < 0 ||
+	    len < sizeof(h))
+		return NULL;
+	memcpy(&h, buf, sizeof(h));
+	if (memcmp(h.magic, key->magic, sizeof(h.magic)) != 0 ||
+	    memcmp(h.berth_version, key->berth_version, sizeof(h.berth_version)) != 0 ||
+	    h.libseccomp_version != key->libseccomp_version || h.config_size != key->config_size ||
+	    h.config_mtime_sec != key->config_mtime_sec || h.config_mtime_nsec != key->config_mtime_nsec ||
+	    h.n_insns == 0 || h.n_insns > BPF_MAXINSNS || len != sizeof(h) + h.n_insns * sizeof(struct sock_filter))
+		return NULL;
+	f = berth_xzalloc(sizeof(*f));
+	f->flags = h.flags;
+	f->n_insns = h.n_insns;
+	f->insns = berth_xmalloc(h.n_insns * sizeof(struct sock_filter));
+	memcpy(f->insns, buf + sizeof(h), h.n_insns * sizeof(struct sock_filter));
+	return f;
+}
+
+/* Best effort: a read-only state directory only costs the next exec a compile. */
+static void seccomp_cache_store(int dirfd, const struct seccomp_cache_head *key, const struct berth_seccomp_filter *f)
+{
+	_cleanup_error_ struct berth_error ignored = BERTH_ERROR_INIT;
+	size_t len = sizeof(*key) + f->n_insns * sizeof(struct sock_filter);
+	_cleanup_free_ char *buf = berth_xmalloc(len);
+	struct seccomp_cache_head h = *key;
+
+	h.flags = f->flags;
+	h.n_insns = (uint32_t)f->n_insns;
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), f->insns, f->n_insns * sizeof(struct sock_filter));
+	berth_write_file_replace(dirfd, SECCOMP_CACHE, buf, len, 0600, &ignored);
+}
+
+static int seccomp_filter_get(int dirfd, const struct berth_oci_seccomp *profile, struct berth_seccomp_filter **ret,
+			      struct berth_error *err)
+{
+	struct seccomp_cache_head key;
+	struct stat st;
+	int r;
+
+	if (fstatat(dirfd, BERTH_STATE_CONFIG, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return berth_seccomp_compile(profile, ret, err);
+	seccomp_cache_key(&st, &key);
+	*ret = seccomp_cache_load(dirfd, &key);
+	if (*ret)
+		return 0;
+	r = berth_seccomp_compile(profile, ret, err);
+	if (r < 0)
+		return r;
+	seccomp_cache_store(dirfd, &key, *ret);
+	return 0;
 }
 
 /* ---- --cgroup: sub-cgroups of the container's ---- */
@@ -1033,7 +1137,7 @@ static int prepare(const struct berth_exec_options *o, struct exec_run *x, struc
 	if (r < 0)
 		return r;
 	if (x->cfg->linux_.seccomp) {
-		r = berth_seccomp_compile(x->cfg->linux_.seccomp, &x->filter, err);
+		r = seccomp_filter_get(x->dirfd, x->cfg->linux_.seccomp, &x->filter, err);
 		if (r < 0)
 			return r;
 	}
@@ -1182,7 +1286,8 @@ static int write_pid_file(const char *path, pid_t pid, struct berth_error *err)
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
 
-	return berth_write_file_atomic(AT_FDCWD, path, buf, (size_t)n, 0644, err);
+	/* atomic, not durable: a pid means nothing after a reboot */
+	return berth_write_file_replace(AT_FDCWD, path, buf, (size_t)n, 0644, err);
 }
 
 static int exit_status(int status)

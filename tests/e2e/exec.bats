@@ -250,6 +250,14 @@ cap_bit() {
 	assert_stderr_contains "Operation not permitted"
 	run --separate-stderr rt exec c1 grep '^Seccomp:' /proc/self/status
 	assert_output_is "Seccomp:	2"
+	if [ "$(runtime_name)" = berth ]; then
+		# compiled once, then read from the state directory; a damaged copy is compiled again
+		[ -s "$ROOT/c1/exec-seccomp.bpf" ]
+		truncate -s 100 "$ROOT/c1/exec-seccomp.bpf"
+		run --separate-stderr rt exec c1 sh -c 'mkdir /dev/shm/y; echo rc=$?'
+		assert_output_is rc=1
+		[ "$(stat -c %s "$ROOT/c1/exec-seccomp.bpf")" -gt 100 ]
+	fi
 	# Without a profile the same mkdir works.
 	rt delete --force c1
 	CFG=
