@@ -305,7 +305,8 @@ int berth_launch(const struct berth_create_options *o, struct berth_launch *l, s
 	r = berth_cgroup_path_resolve(l->config->linux_.cgroups_path, o->id, o->systemd_cgroup, &cgpath, err);
 	if (r >= 0)
 		r = berth_cgroup_create(cgpath, o->systemd_cgroup, &l->cgroup, err);
-	if (r >= 0 && l->config->linux_.resources) {
+	/* even without linux.resources: the default device allow-list applies, as in runc */
+	if (r >= 0) {
 		struct berth_cgroup_resources *res = NULL;
 		r = berth_cgroup_resources_parse(l->config->linux_.resources, &res, err);
 		if (r >= 0)
