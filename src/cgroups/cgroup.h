@@ -109,6 +109,24 @@ enum berth_cgroup_mode berth_cgroup_get_mode(const struct berth_cgroup *cg);
  */
 int berth_cgroup_get_unified_fd(const struct berth_cgroup *cg);
 
+/*
+ * Joining a cgroup from the new process itself, without the kernel's global
+ * threadgroup lock (see cgroup-self-enter.c): prepare in the runtime before
+ * fork/clone; the child calls berth_cgroup_self_enter() first thing, and
+ * unified_fd (>= 0 on pure v2 and hybrid hosts) is for
+ * clone3(CLONE_INTO_CGROUP).  The child must be single-threaded.
+ */
+struct berth_cgroup_self_enter {
+	int *tasks; /* O_WRONLY fds of each v1 hierarchy's `tasks` file */
+	size_t n_tasks;
+	int unified_fd; /* the cgroup2 directory, owned by the cgroup; -EBADF if none */
+};
+
+int berth_cgroup_self_enter_prepare(const struct berth_cgroup *cg, struct berth_cgroup_self_enter *ret,
+				    struct berth_error *err);
+int berth_cgroup_self_enter(const struct berth_cgroup_self_enter *e, struct berth_error *err);
+void berth_cgroup_self_enter_release(struct berth_cgroup_self_enter *e);
+
 /* Move pid (the whole process) into the cgroup in every hierarchy. */
 int berth_cgroup_enter(struct berth_cgroup *cg, pid_t pid, struct berth_error *err);
 

@@ -18,6 +18,7 @@ struct berth_launch {
 	pid_t first_pid; /* the process clone() made (the init, except on the slow path with a new pid ns) */
 	int pty_master; /* terminal without console socket: the master for run to proxy */
 	bool console_socket_used;
+	bool enter_cgroup; /* the runtime must move the init into its cgroup */
 };
 
 void berth_launch_release(struct berth_launch *l);

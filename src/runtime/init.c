@@ -353,6 +353,9 @@ _Noreturn void berth_init_main(struct berth_init_ctx *c)
 	/* not dumpable until execve: nothing in the container may ptrace us or open /proc/self/exe */
 	prctl(PR_SET_DUMPABLE, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* before anything else (and before closing the `tasks` fds): into the container's cgroup */
+	if (c->cgroup_enter && berth_cgroup_self_enter(c->cgroup_enter, &err) < 0)
+		fail(c, &err);
 	close_inherited_fds(c);
 
 	if (init_setup(c, &exe, &err) < 0)

@@ -6,6 +6,7 @@
  */
 #include <stdbool.h>
 
+#include "cgroups/cgroup.h"
 #include "namespaces.h"
 #include "oci/config.h"
 #include "seccomp.h"
@@ -19,6 +20,7 @@ struct berth_init_ctx {
 	int sync_fd;                             /* socketpair end to the runtime */
 	int fifo_fd;                             /* O_PATH fd of exec.fifo */
 	int console_fd;                          /* connected --console-socket, or -1 */
+	const struct berth_cgroup_self_enter *cgroup_enter; /* the init joins its v1 cgroups itself, or NULL */
 	int preserve_fds;
 	bool no_pivot;
 	bool no_new_keyring;
