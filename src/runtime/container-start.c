@@ -117,10 +117,10 @@ static int exit_status(int status)
 	return 255;
 }
 
-int berth_container_run(const struct berth_create_options *o, int *ret_status, struct berth_error *err)
+int berth_container_run(const struct berth_create_options *o, int *ret_status, struct berth_error *warn,
+			struct berth_error *err)
 {
 	_cleanup_(berth_launch_release) struct berth_launch l = { .dirfd = -1, .pty_master = -1 };
-	_cleanup_error_ struct berth_error warn = BERTH_ERROR_INIT;
 	sigset_t old;
 	int status = 0, r;
 
@@ -136,7 +136,7 @@ int berth_container_run(const struct berth_create_options *o, int *ret_status, s
 	r = berth_launch(o, &l, err);
 	if (r < 0)
 		return r;
-	r = start_locked(l.dirfd, l.state, l.config, &warn, err);
+	r = start_locked(l.dirfd, l.state, l.config, warn, err);
 	if (r < 0)
 		goto fail;
 	if (o->detach) {
@@ -155,7 +155,7 @@ int berth_container_run(const struct berth_create_options *o, int *ret_status, s
 	*ret_status = exit_status(status);
 	if (o->keep)
 		return 0;
-	return berth_container_delete(o->root, o->id, true, &warn, err);
+	return berth_container_delete(o->root, o->id, true, warn, err);
 fail: {
 	_cleanup_error_ struct berth_error ignored = BERTH_ERROR_INIT;
 	close(l.dirfd);

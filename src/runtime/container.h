@@ -31,9 +31,11 @@ int berth_container_create(const struct berth_create_options *o, struct berth_er
 /*
  * `run`: create + start, then (unless detached) wait for the container,
  * forwarding signals and the terminal, and delete it.  *ret_status is the
- * exit status to return (128+N for a signal), like runc.
+ * exit status to return (128+N for a signal), like runc.  Failing poststart
+ * and poststop hooks land in *warn.
  */
-int berth_container_run(const struct berth_create_options *o, int *ret_status, struct berth_error *err);
+int berth_container_run(const struct berth_create_options *o, int *ret_status, struct berth_error *warn,
+			struct berth_error *err);
 
 /* `start`.  A failing poststart hook is not an error (runtime-spec): it lands in *warn. */
 int berth_container_start(const char *root, const char *id, struct berth_error *warn, struct berth_error *err);

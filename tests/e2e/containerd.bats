@@ -152,3 +152,57 @@ ctr_run() {
 	ctr_ task rm t4
 	ctr_ containers rm t4
 }
+
+# ctr_stop ID: kill the task, wait for it to stop, remove task and container.
+ctr_stop() {
+	ctr_ task kill -s KILL "$1" >/dev/null 2>&1
+	for _ in $(seq 100); do ctr_ task ls | grep -qE "$1 +[0-9]+ +STOPPED" && break; sleep 0.05; done
+	ctr_ task rm "$1" >/dev/null 2>&1
+	ctr_ containers rm "$1" >/dev/null 2>&1
+}
+
+@test "containerd: ctr task exec runs in the task and returns its status" {
+	run ctr_run -d "$IMAGE" t5 sleep 1000
+	assert_success
+	pid=$(ctr_ task ls | awk '$1 == "t5" { print $2 }')
+	run ctr_ task exec --exec-id e1 t5 sh -c 'readlink /proc/self/ns/pid; exit 5'
+	assert_status 5
+	assert_output_is "$(readlink "/proc/$pid/ns/pid")"
+	run ctr_ task exec --exec-id e2 t5 hostname
+	assert_success
+	ctr_stop t5
+}
+
+@test "containerd: ctr task pause and resume freeze the task" {
+	run ctr_run -d "$IMAGE" t6 sleep 1000
+	assert_success
+	run ctr_ task pause t6
+	assert_success
+	run ctr_ task ls
+	[[ "$output" =~ t6\ +[0-9]+\ +PAUSED ]] || fail "t6 not paused: $output"
+	run ctr_ task resume t6
+	assert_success
+	run ctr_ task ls
+	[[ "$output" =~ t6\ +[0-9]+\ +RUNNING ]] || fail "t6 not running: $output"
+	ctr_stop t6
+}
+
+@test "containerd: --memory-limit is applied and a hog is OOM-killed" {
+	run ctr_run -d --memory-limit 33554432 "$IMAGE" t7 sleep 1000
+	assert_success
+	pid=$(ctr_ task ls | awk '$1 == "t7" { print $2 }')
+	# ctr's spec has no /sys/fs/cgroup mount: read the limit on the host
+	v1=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' "/proc/$pid/cgroup")
+	if [ -n "$v1" ]; then
+		limit=$(cat "/sys/fs/cgroup/memory$v1/memory.limit_in_bytes")
+	else
+		limit=$(cat "/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$pid/cgroup")/memory.max")
+	fi
+	ctr_stop t7
+	[ "$limit" = 33554432 ] || fail "memory limit is $limit"
+	# doubling a string up to 128 MiB (bounded: never a host-wide OOM)
+	run ctr_run --rm --memory-limit 33554432 "$IMAGE" t8 sh -c \
+		'a=0123456789abcdef; while [ ${#a} -lt 134217728 ]; do a=$a$a; done; echo survived'
+	assert_status 137
+	refute_output_contains survived
+}

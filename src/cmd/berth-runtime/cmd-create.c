@@ -76,7 +76,7 @@ static int run_run(struct cli_global *g, int argc, char **argv)
 		{ NULL },
 	};
 	struct berth_create_options o = { 0 };
-	_cleanup_error_ struct berth_error err = BERTH_ERROR_INIT;
+	_cleanup_error_ struct berth_error err = BERTH_ERROR_INIT, warn = BERTH_ERROR_INIT;
 	int status = 0;
 	int r = parse_common(g, &cmd_run, opts, &argc, argv, &o);
 
@@ -84,7 +84,9 @@ static int run_run(struct cli_global *g, int argc, char **argv)
 		return r;
 	o.detach = cli_opt(opts, "detach")->set;
 	o.keep = cli_opt(opts, "keep")->set;
-	if (berth_container_run(&o, &status, &err) < 0)
+	r = berth_container_run(&o, &status, &warn, &err);
+	cli_warn(g, &warn);
+	if (r < 0)
 		return cli_fail(g, &err);
 	return status;
 }
