@@ -51,16 +51,7 @@ static int kill_and_wait(const struct berth_state *s, struct berth_cgroup *cg, s
 	return berth_error_setx(err, ETIMEDOUT, "container `%s`: init did not exit after SIGKILL", s->id);
 }
 
-static int load_saved_config(int dirfd, struct berth_oci_config **ret, struct berth_error *err)
-{
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	int r = berth_read_file_at(dirfd, BERTH_STATE_CONFIG, 16 << 20, &text, &len, err);
 
-	if (r < 0)
-		return r;
-	return berth_oci_config_parse("config.json", text, len, ret, err);
-}
 
 int berth_container_cleanup(const char *root, int dirfd, const struct berth_state *s, struct berth_error *warn,
 			    struct berth_error *err)
@@ -69,7 +60,7 @@ int berth_container_cleanup(const char *root, int dirfd, const struct berth_stat
 	_cleanup_close_ int rootfd = -EBADF;
 	int r;
 
-	if (load_saved_config(dirfd, &cfg, warn) >= 0 &&
+	if (berth_state_load_config(dirfd, &cfg, warn) >= 0 &&
 	    berth_hooks_run_kind(cfg, s, BERTH_HOOK_POSTSTOP, BERTH_STATUS_STOPPED, warn) < 0)
 		berth_error_prefix(warn, "poststop hook failed");
 	if (s->cgroup_path) {

@@ -78,16 +78,7 @@ static int start_locked(int dirfd, const struct berth_state *s, const struct ber
 	return 0;
 }
 
-static int load_saved_config(int dirfd, struct berth_oci_config **ret, struct berth_error *err)
-{
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	int r = berth_read_file_at(dirfd, BERTH_STATE_CONFIG, 16 << 20, &text, &len, err);
 
-	if (r < 0)
-		return r;
-	return berth_oci_config_parse("config.json", text, len, ret, err);
-}
 
 int berth_container_start(const char *root, const char *id, struct berth_error *warn, struct berth_error *err)
 {
@@ -102,7 +93,7 @@ int berth_container_start(const char *root, const char *id, struct berth_error *
 	r = berth_state_load(dirfd, &s, err);
 	if (r < 0)
 		return r;
-	r = load_saved_config(dirfd, &cfg, err);
+	r = berth_state_load_config(dirfd, &cfg, err);
 	if (r < 0)
 		return r;
 	return start_locked(dirfd, s, cfg, warn, err);

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cgroups/cgroup.h"
 #include "console.h"
 #include "process.h"
@@ -834,54 +835,6 @@ static void close_inherited_fds(struct exec_child *c)
 	syscall(SYS_close_range, next, ~0U, 0);
 }
 
-/* Leave only 0, 1, 2 and the preserved fds open across execve. */
-static int close_fds_on_exec(int preserve_fds, struct berth_error *err)
-{
-	unsigned first = 3U + (unsigned)preserve_fds;
-
-	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		return berth_error_set(err, errno, "close_range");
-	for (int fd = 3; fd < (int)first; fd++) {
-		int fl = fcntl(fd, F_GETFD);
-		if (fl >= 0)
-			fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
-	}
-	return 0;
-}
-
-static void reset_signals(void)
-{
-	sigset_t none;
-
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			signal(s, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* Like runc: HOME comes from the container's /etc/passwd entry of the user unless the process sets it. */
-static char **env_with_home(const struct berth_oci_process *p)
-{
-	char **env = berth_strv_copy(p->env);
-	_cleanup_fclose_ FILE *f = NULL;
-	const char *home = "/";
-	struct passwd *pw;
-
-	for (char **e = env; *e; e++)
-		if (strncmp(*e, "HOME=", 5) == 0)
-			return env;
-	/* in the container's mount namespace by now: its /etc/passwd */
-	f = fopen("/etc/passwd", "re");
-	while (f && (pw = fgetpwent(f)))
-		if (pw->pw_uid == p->user.uid) {
-			home = pw->pw_dir;
-			break;
-		}
-	berth_strv_consume(&env, berth_xasprintf("HOME=%s", home));
-	return env;
-}
-
 static int child_terminal(struct exec_child *c, struct berth_error *err)
 {
 	const struct berth_oci_process *p = c->p;
@@ -978,8 +931,8 @@ static int child_setup(struct exec_child *c, char **ret_exe, char ***ret_env, st
 		if (r < 0)
 			return r;
 	}
-	env = env_with_home(p);
-	r = close_fds_on_exec(c->preserve_fds, err);
+	env = berth_child_env(p);
+	r = berth_child_close_fds_on_exec(c->preserve_fds, err);
 	if (r < 0)
 		return r;
 	/* from here on the runtime waits for our execve: nothing to kill us for if it goes away */
@@ -1004,7 +957,7 @@ static _Noreturn void exec_child_main(struct exec_child *c)
 	/* not dumpable (inherited from the runtime, set again): nothing in the container may ptrace us */
 	prctl(PR_SET_DUMPABLE, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	reset_signals();
+	berth_child_reset_signals();
 	if (child_setup(c, &exe, &env, &err) == 0) {
 		execve(exe, c->p->args, env);
 		berth_error_set(&err, errno, "exec `%s`", exe);
@@ -1037,17 +990,6 @@ static int fill_fd_holes(int preserve_fds, struct berth_error *err)
 		}
 	}
 	return 0;
-}
-
-static int load_saved_config(int dirfd, struct berth_oci_config **ret, struct berth_error *err)
-{
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	int r = berth_read_file_at(dirfd, BERTH_STATE_CONFIG, 16 << 20, &text, &len, err);
-
-	if (r < 0)
-		return r;
-	return berth_oci_config_parse("config.json", text, len, ret, err);
 }
 
 static int check_status(int dirfd, const struct berth_state *s, bool ignore_paused, struct berth_error *err)
@@ -1127,7 +1069,7 @@ static int prepare(const struct berth_exec_options *o, struct exec_run *x, struc
 	r = check_status(x->dirfd, x->state, o->ignore_paused, err);
 	if (r < 0)
 		return r;
-	r = load_saved_config(x->dirfd, &x->cfg, err);
+	r = berth_state_load_config(x->dirfd, &x->cfg, err);
 	if (r < 0)
 		return r;
 	r = berth_exec_apply_options(o, x->cfg, warn, err);

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "console.h"
 #include "hooks.h"
 #include "loopback.h"
@@ -158,21 +159,6 @@ static int wait_for_start(struct berth_init_ctx *c, struct berth_error *err)
 	return 0;
 }
 
-/* Leave only 0, 1, 2 and the preserved fds open across execve (CVE-2024-21626 class). */
-static int close_fds_on_exec(int preserve_fds, struct berth_error *err)
-{
-	unsigned first = 3U + (unsigned)preserve_fds;
-
-	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		return berth_error_set(err, errno, "close_range");
-	for (int fd = 3; fd < (int)first; fd++) {
-		int fl = fcntl(fd, F_GETFD);
-		if (fl >= 0)
-			fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
-	}
-	return 0;
-}
-
 static int cmp_int(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
@@ -202,39 +188,6 @@ static void close_inherited_fds(struct berth_init_ctx *c)
 		next = (unsigned)keep[i] + 1;
 	}
 	syscall(SYS_close_range, next, ~0U, 0);
-}
-
-static void reset_signals(void)
-{
-	sigset_t all;
-
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			signal(s, SIG_DFL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-}
-
-/* Like runc: HOME comes from the container's /etc/passwd entry of the user unless the config sets it. */
-static char **env_with_home(const struct berth_oci_process *p)
-{
-	char **env = berth_strv_copy(p->env);
-	_cleanup_fclose_ FILE *f = NULL;
-	const char *home = "/";
-	struct passwd *pw;
-
-	for (char **e = env; *e; e++)
-		if (strncmp(*e, "HOME=", 5) == 0)
-			return env;
-	/* after pivot_root: this is the container's /etc/passwd */
-	f = fopen("/etc/passwd", "re");
-	while (f && (pw = fgetpwent(f)))
-		if (pw->pw_uid == p->user.uid) {
-			home = pw->pw_dir;
-			break;
-		}
-	berth_strv_consume(&env, berth_xasprintf("HOME=%s", home));
-	return env;
 }
 
 static int init_setup(struct berth_init_ctx *c, char **ret_exe, struct berth_error *err)
@@ -318,7 +271,7 @@ static int init_setup(struct berth_init_ctx *c, char **ret_exe, struct berth_err
 	r = berth_mkdir_p(p->cwd, 0755, err);
 	if (r < 0)
 		return berth_error_prefix(err, "create cwd `%s`", p->cwd);
-	c->env = env_with_home(p);
+	c->env = berth_child_env(p);
 	if (p->terminal) {
 		r = setup_terminal(c, err);
 		if (r < 0)
@@ -329,8 +282,8 @@ static int init_setup(struct berth_init_ctx *c, char **ret_exe, struct berth_err
 		if (r < 0)
 			return r;
 	}
-	reset_signals();
-	r = close_fds_on_exec(c->preserve_fds, err);
+	berth_child_reset_signals();
+	r = berth_child_close_fds_on_exec(c->preserve_fds, err);
 	if (r < 0)
 		return r;
 	/* like runc: user, capabilities, no_new_privs and seccomp are all in place before `start` */

@@ -242,6 +242,17 @@ uint64_t berth_proc_start_time(pid_t pid)
 	return start;
 }
 
+int berth_state_load_config(int dirfd, struct berth_oci_config **ret, struct berth_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = berth_read_file_at(dirfd, BERTH_STATE_CONFIG, 16 << 20, &text, &len, err);
+
+	if (r < 0)
+		return r;
+	return berth_oci_config_parse("config.json", text, len, ret, err);
+}
+
 enum berth_status berth_state_status(int dirfd, const struct berth_state *s)
 {
 	struct stat st;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "oci/config.h"
 #include "util/error.h"
 
 #define BERTH_STATE_FILE "state.json"
@@ -64,6 +65,9 @@ int berth_state_dir_open(const char *root, const char *id, bool exclusive, int *
 
 int berth_state_save(int dirfd, const struct berth_state *s, struct berth_error *err);
 int berth_state_load(int dirfd, struct berth_state **ret, struct berth_error *err);
+
+/* Parse the config.json saved at create time (for hooks, delete, exec). */
+int berth_state_load_config(int dirfd, struct berth_oci_config **ret, struct berth_error *err);
 
 /* The status right now: from the pid (alive? same start time?), exec.fifo and the freezer. */
 enum berth_status berth_state_status(int dirfd, const struct berth_state *s);
