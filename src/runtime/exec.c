@@ -496,195 +496,6 @@ static int sub_cgroup_location(const char *location, char **specs, bool unified,
 	return 0;
 }
 
-/* ---- joining the container's cgroup fast ---- */
-
-/*
- * Writing a pid to cgroup.procs takes the kernel's global threadgroup rwsem
- * for writing, which waits for an RCU grace period: 1 to 20 ms per exec,
- * the largest single cost of an exec on cgroup v1.  Writing "0" to a v1
- * hierarchy's `tasks` file moves only the calling thread and skips that lock
- * (recent kernels; older ones just take it), and the child is
- * single-threaded, so it is the same move.  On cgroup v2 the child is born
- * in its cgroup with clone3(CLONE_INTO_CGROUP), also without the lock, in
- * hybrid mode too.  The runtime opens the `tasks` files (with its
- * credentials, which the kernel checks), the child writes "0" to each.
- *
- * This finds the hierarchy directories from /proc/self/cgroup and
- * mountinfo the way src/cgroups does; when anything does not add up it
- * gives up and the child uses berth_cgroup_enter().
- * TODO: move into src/cgroups as berth_cgroup_enter_self() + a hybrid
- * unified fd, and drop this copy.
- */
-struct cg_fast {
-	int *tasks;       /* O_WRONLY fds of each v1 hierarchy's `tasks` */
-	size_t n_tasks;
-	int v2_dirfd;     /* hybrid: the cgroup2 directory, for CLONE_INTO_CGROUP */
-	bool usable;
-};
-
-static void cg_fast_release(struct cg_fast *f)
-{
-	for (size_t i = 0; i < f->n_tasks; i++)
-		close(f->tasks[i]);
-	free(f->tasks);
-	if (f->v2_dirfd >= 0)
-		close(f->v2_dirfd);
-	*f = (struct cg_fast){ .v2_dirfd = -1 };
-}
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-
-	for (char *p = s; *p; p++) {
-		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
-		    p[3] <= '7') {
-			*w++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-			p += 3;
-		} else {
-			*w++ = *p;
-		}
-	}
-	*w = '\0';
-}
-
-struct cg_mount {
-	char *root, *mountpoint, *fstype, *opts;
-};
-
-/* The mounts of cgroup filesystems: root, mountpoint, fstype, super options. */
-static size_t read_cgroup_mounts(struct cg_mount **ret)
-{
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-	_cleanup_free_ char *line = NULL;
-	struct cg_mount *v = NULL;
-	size_t cap = 0, n = 0;
-
-	while (f && getline(&line, &cap, f) > 0) {
-		char *sep = strstr(line, " - "), *save = NULL, *fields[5], *fstype, *opts, *p = line;
-		bool ok = sep != NULL;
-
-		if (!ok)
-			continue;
-		*sep = '\0';
-		for (size_t i = 0; i < ARRAY_SIZE(fields) && ok; i++, p = NULL)
-			ok = (fields[i] = strtok_r(p, " ", &save)) != NULL;
-		fstype = ok ? strtok_r(sep + 3, " ", &save) : NULL;
-		opts = fstype && strtok_r(NULL, " ", &save) ? strtok_r(NULL, " \n", &save) : NULL;
-		if (!opts || (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0))
-			continue;
-		unescape_octal(fields[3]);
-		unescape_octal(fields[4]);
-		v = berth_xreallocarray(v, n + 1, sizeof(*v));
-		v[n++] = (struct cg_mount){ berth_xstrdup(fields[3]), berth_xstrdup(fields[4]), berth_xstrdup(fstype),
-					    berth_xstrdup(opts) };
-	}
-	*ret = v;
-	return n;
-}
-
-/* Every controller of the comma-separated hierarchy name is among the super options. */
-static bool opts_cover(const char *opts, const char *controllers)
-{
-	for (const char *p = controllers; *p;) {
-		size_t len = strcspn(p, ",");
-		_cleanup_free_ char *one = berth_xstrndup(p, len);
-
-		if (!list_has(opts, one))
-			return false;
-		p += len + (p[len] == ',');
-	}
-	return true;
-}
-
-/* Open <dir of path in the hierarchy mounted as m>/name; -1 when it is not reachable there. */
-static int open_in_mount(const struct cg_mount *m, const char *path, const char *name, int flags)
-{
-	size_t rl = strlen(m->root);
-	_cleanup_free_ char *full = NULL;
-
-	if (strcmp(m->root, "/") != 0) {
-		if (strncmp(path, m->root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
-			return -1;
-		path += rl;
-	}
-	full = berth_xasprintf("%s%s%s%s", m->mountpoint, path, name ? "/" : "", name ? name : "");
-	return open(full, flags | O_CLOEXEC | O_NOFOLLOW);
-}
-
-/* The mount of a hierarchy ("" = cgroup2): the first, unless a later one is under /sys/fs/cgroup. */
-static const struct cg_mount *find_mount(const struct cg_mount *m, size_t n, const char *controllers)
-{
-	const struct cg_mount *best = NULL;
-
-	for (size_t i = 0; i < n; i++) {
-		bool v2 = strcmp(m[i].fstype, "cgroup2") == 0;
-
-		if (v2 != !*controllers || (!v2 && !opts_cover(m[i].opts, controllers)))
-			continue;
-		if (!best || (strncmp(best->mountpoint, "/sys/fs/cgroup/", 15) != 0 &&
-			      strncmp(m[i].mountpoint, "/sys/fs/cgroup/", 15) == 0))
-			best = &m[i];
-	}
-	return best;
-}
-
-static void cg_fast_prepare(const char *location, enum berth_cgroup_mode mode, struct cg_fast *f)
-{
-	_cleanup_fclose_ FILE *own = NULL;
-	_cleanup_free_ char *line = NULL;
-	struct cg_mount *mounts = NULL;
-	size_t cap = 0, n_mounts;
-	bool ok = true;
-
-	*f = (struct cg_fast){ .v2_dirfd = -1 };
-	if (mode == BERTH_CGROUP_UNIFIED)
-		return; /* berth_cgroup_get_unified_fd() does it all */
-	own = fopen("/proc/self/cgroup", "re");
-	if (!own)
-		return;
-	n_mounts = read_cgroup_mounts(&mounts);
-	/* "4:memory:/user.slice" per hierarchy, "0::/..." for cgroup2 */
-	while (ok && getline(&line, &cap, own) > 0) {
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		_cleanup_free_ char *ctrls = NULL, *path = NULL;
-		const struct cg_mount *m;
-		int fd;
-
-		if (!c2)
-			continue;
-		ctrls = berth_xstrndup(c1 + 1, (size_t)(c2 - c1 - 1));
-		if (!*ctrls && mode != BERTH_CGROUP_HYBRID)
-			continue; /* legacy: cgroup2 is not one of the container's hierarchies */
-		m = find_mount(mounts, n_mounts, ctrls);
-		path = location_path(location, ctrls);
-		if (!m || !path)
-			continue; /* not mounted, or not part of the container's cgroup: skipped as src/cgroups does */
-		if (!*ctrls) {
-			f->v2_dirfd = open_in_mount(m, path, NULL, O_RDONLY | O_DIRECTORY);
-			ok = f->v2_dirfd >= 0;
-			continue;
-		}
-		fd = open_in_mount(m, path, "tasks", O_WRONLY);
-		ok = fd >= 0;
-		if (ok) {
-			f->tasks = berth_xreallocarray(f->tasks, f->n_tasks + 1, sizeof(int));
-			f->tasks[f->n_tasks++] = fd;
-		}
-	}
-	for (size_t i = 0; i < n_mounts; i++) {
-		free(mounts[i].root);
-		free(mounts[i].mountpoint);
-		free(mounts[i].fstype);
-		free(mounts[i].opts);
-	}
-	free(mounts);
-	f->usable = ok && (f->n_tasks > 0 || f->v2_dirfd >= 0);
-	if (!f->usable)
-		cg_fast_release(f);
-}
-
 /* ---- namespaces ---- */
 
 static int pidfd_open_checked(const struct berth_state *s, struct berth_error *err)
@@ -798,7 +609,7 @@ struct exec_child {
 	const struct berth_seccomp_filter *filter;
 	struct berth_cgroup *cg;     /* to join with cgroup.procs; NULL when none or clone3 did it */
 	struct berth_cgroup *sub_cg; /* --cgroup, likewise */
-	const struct cg_fast *fast;  /* the v1 `tasks` fds to write "0" to, NULL: use cg */
+	const struct berth_cgroup_self_enter *self_enter; /* join cg by itself (cgroup-self-enter.c); NULL: enter cg */
 	pid_t init_pid;
 	int pidfd;
 	int join_flags; /* namespaces left to join (not pid and time: the runtime did those) */
@@ -872,12 +683,11 @@ static int child_join(struct exec_child *c, struct berth_error *err)
 	int r;
 
 	/* cgroups first, while we still have the host's privileges over cgroupfs */
-	for (size_t i = 0; c->fast && i < c->fast->n_tasks; i++)
-		if (write(c->fast->tasks[i], "0", 1) != 1) {
-			c->fast = NULL; /* the slow way, for its error message */
-			break;
-		}
-	if (c->cg && !c->fast) {
+	if (c->self_enter) {
+		r = berth_cgroup_self_enter(c->self_enter, err);
+		if (r < 0)
+			return berth_error_prefix(err, "join the container's cgroup");
+	} else if (c->cg) {
 		r = berth_cgroup_enter(c->cg, getpid(), err);
 		if (r < 0)
 			return berth_error_prefix(err, "join the container's cgroup");
@@ -1026,7 +836,8 @@ struct exec_run {
 	struct berth_oci_config *cfg;
 	struct berth_seccomp_filter *filter;
 	struct berth_cgroup *cg, *sub_cg;
-	struct cg_fast fast;
+	struct berth_cgroup_self_enter self_enter;
+	bool self_enter_ok;
 	int dirfd, pidfd, console_fd, sync[2], own_ns[2];
 	int pty_master;
 	pid_t pid;
@@ -1042,7 +853,7 @@ static void exec_run_release(struct exec_run *x)
 	berth_seccomp_filter_free(x->filter);
 	berth_cgroup_free(x->cg);
 	berth_cgroup_free(x->sub_cg);
-	cg_fast_release(&x->fast);
+	berth_cgroup_self_enter_release(&x->self_enter);
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0) {
 			close(*fds[i]);
@@ -1087,7 +898,9 @@ static int prepare(const struct berth_exec_options *o, struct exec_run *x, struc
 		r = berth_cgroup_load(x->state->cgroup_path, &x->cg, err);
 		if (r < 0)
 			return r;
-		cg_fast_prepare(x->state->cgroup_path, berth_cgroup_get_mode(x->cg), &x->fast);
+		/* best effort: without it the child joins through berth_cgroup_enter() */
+		_cleanup_error_ struct berth_error ignored = BERTH_ERROR_INIT;
+		x->self_enter_ok = berth_cgroup_self_enter_prepare(x->cg, &x->self_enter, &ignored) >= 0;
 	}
 	if (o->cgroups && o->cgroups[0]) {
 		_cleanup_free_ char *loc = NULL;
@@ -1171,12 +984,12 @@ static int spawn(struct exec_run *x, int opts_preserve_fds, struct berth_error *
 		x->pid = clone_into_cgroup(berth_cgroup_get_unified_fd(target));
 		if (x->pid >= 0)
 			c.cg = c.sub_cg = NULL; /* born in its cgroup */
-	} else if (x->fast.usable) {
+	} else if (x->self_enter_ok && !x->sub_cg) {
 		/* hybrid: born in the cgroup2 directory, the v1 ones through `tasks` */
-		if (x->fast.v2_dirfd >= 0)
-			x->pid = clone_into_cgroup(x->fast.v2_dirfd);
-		if (x->pid >= 0 || x->fast.v2_dirfd < 0)
-			c.fast = &x->fast;
+		if (x->self_enter.unified_fd >= 0)
+			x->pid = clone_into_cgroup(x->self_enter.unified_fd);
+		if (x->pid >= 0 || x->self_enter.unified_fd < 0)
+			c.self_enter = &x->self_enter;
 	}
 	if (x->pid < 0)
 		x->pid = fork();
@@ -1308,7 +1121,7 @@ int berth_container_exec(const struct berth_exec_options *o, int *ret_status, st
 {
 	struct exec_run x = {
 		.dirfd = -1, .pidfd = -1, .console_fd = -1, .sync = { -1, -1 }, .own_ns = { -1, -1 },
-		.pty_master = -1, .pid = -1, .fast = { .v2_dirfd = -1 },
+		.pty_master = -1, .pid = -1, .self_enter = { .unified_fd = -EBADF },
 	};
 	bool blocked = false;
 	sigset_t old;
