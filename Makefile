@@ -59,6 +59,7 @@ check-cgroup2: build
 
 bench: build
 	BERTH=$(abspath $(RUNTIME_BIN)) bench/run.sh
+	BERTH=$(abspath $(RUNTIME_BIN)) bench/exec.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) bench/results
