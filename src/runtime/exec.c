@@ -619,65 +619,6 @@ struct exec_child {
 	int preserve_fds;
 };
 
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
-/*
- * Close every inherited fd but stdio, the preserved ones and our own.  They
- * are O_CLOEXEC, but we run runtime code inside the container namespaces
- * until execve(), and a host directory fd must not be reachable through
- * /proc/self/fd meanwhile (CVE-2024-21626 class).
- */
-static void close_inherited_fds(struct exec_child *c)
-{
-	int keep[] = { c->sync_fd, c->console_fd, c->pidfd };
-	unsigned next = 3U + (unsigned)c->preserve_fds;
-
-	qsort(keep, ARRAY_SIZE(keep), sizeof(int), cmp_int);
-	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
-		if (keep[i] < (int)next)
-			continue;
-		if ((unsigned)keep[i] > next)
-			syscall(SYS_close_range, next, (unsigned)keep[i] - 1, 0);
-		next = (unsigned)keep[i] + 1;
-	}
-	syscall(SYS_close_range, next, ~0U, 0);
-}
-
-static int child_terminal(struct exec_child *c, struct berth_error *err)
-{
-	const struct berth_oci_process *p = c->p;
-	_cleanup_close_ int master = -EBADF, slave = -EBADF;
-	int r;
-
-	/* /dev/ptmx of the container: we are in its mount namespace */
-	r = berth_console_create_pty(&master, &slave, NULL, err);
-	if (r < 0)
-		return r;
-	if (p->has_console_size) {
-		r = berth_console_set_size(master, p->console_height, p->console_width, err);
-		if (r < 0)
-			return r;
-	}
-	if (c->console_fd >= 0) {
-		r = berth_console_send_fd(c->console_fd, master, BERTH_CONSOLE_MASTER_NAME, err);
-		if (r < 0)
-			return r;
-		close(c->console_fd);
-		c->console_fd = -1;
-	} else {
-		r = berth_sync_send(c->sync_fd, BERTH_SYNC_PTY, 0, NULL, master);
-		if (r < 0)
-			return berth_error_set(err, -r, "send pty master to the runtime");
-	}
-	r = berth_console_make_controlling(slave, err);
-	if (slave <= STDERR_FILENO)
-		TAKE_FD(slave);
-	return r;
-}
-
 static int child_join(struct exec_child *c, struct berth_error *err)
 {
 	int r;
@@ -697,7 +638,10 @@ static int child_join(struct exec_child *c, struct berth_error *err)
 		if (r < 0)
 			return berth_error_prefix(err, "join sub-cgroup");
 	}
-	close_inherited_fds(c);
+	{
+		int keep[] = { c->sync_fd, c->console_fd, c->pidfd };
+		berth_child_close_inherited_fds(c->preserve_fds, keep, ARRAY_SIZE(keep));
+	}
 	r = ns_join(c->pidfd, c->init_pid, c->join_flags, err);
 	if (r < 0)
 		return r;
@@ -737,7 +681,7 @@ static int child_setup(struct exec_child *c, char **ret_exe, char ***ret_env, st
 			return r;
 	}
 	if (p->terminal) {
-		r = child_terminal(c, err);
+		r = berth_child_terminal(c->p, &c->console_fd, c->sync_fd, false, err);
 		if (r < 0)
 			return r;
 	}

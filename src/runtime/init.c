@@ -101,38 +101,6 @@ static int setup_namespaces_slow(struct berth_init_ctx *c, struct berth_error *e
 	return 0;
 }
 
-static int setup_terminal(struct berth_init_ctx *c, struct berth_error *err)
-{
-	const struct berth_oci_process *p = c->config->process;
-	_cleanup_close_ int master = -EBADF, slave = -EBADF;
-	_cleanup_free_ char *name = NULL;
-	int r;
-
-	r = berth_console_create_pty(&master, &slave, &name, err);
-	if (r < 0)
-		return r;
-	if (p->has_console_size) {
-		r = berth_console_set_size(master, p->console_height, p->console_width, err);
-		if (r < 0)
-			return r;
-	}
-	r = berth_rootfs_bind_console(name, err);
-	if (r < 0)
-		return r;
-	if (c->console_fd >= 0) {
-		r = berth_console_send_fd(c->console_fd, master, BERTH_CONSOLE_MASTER_NAME, err);
-		if (r < 0)
-			return r;
-		close(c->console_fd);
-		c->console_fd = -1;
-	} else {
-		r = berth_sync_send(c->sync_fd, BERTH_SYNC_PTY, 0, NULL, master);
-		if (r < 0)
-			return berth_error_set(err, -r, "send pty master to the runtime");
-	}
-	return berth_console_make_controlling(slave, err);
-}
-
 static int setup_uts(const struct berth_oci_config *cfg, struct berth_error *err)
 {
 	if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
@@ -157,37 +125,6 @@ static int wait_for_start(struct berth_init_ctx *c, struct berth_error *err)
 	close(c->fifo_fd);
 	c->fifo_fd = -1;
 	return 0;
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
-/*
- * Right after clone(): close every fd inherited from the runtime except
- * stdio, the preserved fds and our own.  They are all O_CLOEXEC, but the
- * init lives on until `start`, and an open state directory would keep its
- * flock (deadlocking `start`) and a host directory fd would be reachable
- * through /proc/self/fd (CVE-2024-21626 class).
- */
-static void close_inherited_fds(struct berth_init_ctx *c)
-{
-	int keep[3 + _BERTH_NS_MAX] = { c->sync_fd, c->fifo_fd, c->console_fd };
-	unsigned next = 3U + (unsigned)c->preserve_fds;
-	int n = 3;
-
-	for (int t = 0; t < _BERTH_NS_MAX; t++)
-		keep[n++] = c->ns->join_fd[t];
-	qsort(keep, (size_t)n, sizeof(int), cmp_int);
-	for (int i = 0; i < n; i++) {
-		if (keep[i] < (int)next)
-			continue;
-		if ((unsigned)keep[i] > next)
-			syscall(SYS_close_range, next, (unsigned)keep[i] - 1, 0);
-		next = (unsigned)keep[i] + 1;
-	}
-	syscall(SYS_close_range, next, ~0U, 0);
 }
 
 static int init_setup(struct berth_init_ctx *c, char **ret_exe, struct berth_error *err)
@@ -273,7 +210,7 @@ static int init_setup(struct berth_init_ctx *c, char **ret_exe, struct berth_err
 		return berth_error_prefix(err, "create cwd `%s`", p->cwd);
 	c->env = berth_child_env(p);
 	if (p->terminal) {
-		r = setup_terminal(c, err);
+		r = berth_child_terminal(p, &c->console_fd, c->sync_fd, true, err);
 		if (r < 0)
 			return r;
 	}
@@ -309,7 +246,12 @@ _Noreturn void berth_init_main(struct berth_init_ctx *c)
 	/* before anything else (and before closing the `tasks` fds): into the container's cgroup */
 	if (c->cgroup_enter && berth_cgroup_self_enter(c->cgroup_enter, &err) < 0)
 		fail(c, &err);
-	close_inherited_fds(c);
+	{
+		int keep[3 + _BERTH_NS_MAX] = { c->sync_fd, c->fifo_fd, c->console_fd };
+		for (int t = 0; t < _BERTH_NS_MAX; t++)
+			keep[3 + t] = c->ns->join_fd[t];
+		berth_child_close_inherited_fds(c->preserve_fds, keep, ARRAY_SIZE(keep));
+	}
 
 	if (init_setup(c, &exe, &err) < 0)
 		fail(c, &err);

@@ -50,25 +50,6 @@ static void seccomp_releasep(scmp_filter_ctx *ctx)
 		seccomp_release(*ctx);
 }
 
-static const char *action_name(enum berth_seccomp_action a)
-{
-	static const char *const names[_BERTH_SECCOMP_ACTION_MAX] = {
-		[BERTH_SECCOMP_KILL] = "SCMP_ACT_KILL",
-		[BERTH_SECCOMP_KILL_PROCESS] = "SCMP_ACT_KILL_PROCESS",
-		[BERTH_SECCOMP_KILL_THREAD] = "SCMP_ACT_KILL_THREAD",
-		[BERTH_SECCOMP_TRAP] = "SCMP_ACT_TRAP",
-		[BERTH_SECCOMP_ERRNO] = "SCMP_ACT_ERRNO",
-		[BERTH_SECCOMP_TRACE] = "SCMP_ACT_TRACE",
-		[BERTH_SECCOMP_ALLOW] = "SCMP_ACT_ALLOW",
-		[BERTH_SECCOMP_LOG] = "SCMP_ACT_LOG",
-		[BERTH_SECCOMP_NOTIFY] = "SCMP_ACT_NOTIFY",
-	};
-
-	if ((int)a < 0 || a >= _BERTH_SECCOMP_ACTION_MAX)
-		return "(invalid)";
-	return names[a];
-}
-
 static int action_to_scmp(enum berth_seccomp_action a, bool has_errno_ret, unsigned errno_ret, uint32_t *ret,
 			  struct berth_error *err)
 {
@@ -505,7 +486,7 @@ int berth_seccomp_compile(const struct berth_oci_seccomp *s, struct berth_seccom
 	ctx = seccomp_init(def);
 	if (!ctx)
 		return berth_error_setx(err, EINVAL, "initialise seccomp filter (default action %s)",
-					action_name(s->default_action));
+					berth_seccomp_action_to_string(s->default_action));
 	r = build_ctx(s, def, ctx, err);
 	if (r < 0)
 		return r;
