@@ -14,24 +14,10 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 
-static int pidfd_open_checked(const struct berth_state *s)
-{
-	int fd = (int)syscall(SYS_pidfd_open, s->pid, 0);
-
-	if (fd < 0)
-		return -errno;
-	/* the pid may have been reused since: the start time tells */
-	if (berth_proc_start_time(s->pid) != s->pid_start_time) {
-		close(fd);
-		return -ESRCH;
-	}
-	return fd;
-}
-
 /* SIGKILL the init and everything in its cgroup; wait (bounded) for the init to be gone. */
 static int kill_and_wait(const struct berth_state *s, struct berth_cgroup *cg, struct berth_error *err)
 {
-	_cleanup_close_ int pidfd = pidfd_open_checked(s);
+	_cleanup_close_ int pidfd = berth_state_pidfd(s);
 
 	if (cg) {
 		_cleanup_error_ struct berth_error ignored = BERTH_ERROR_INIT;
@@ -136,7 +122,7 @@ int berth_container_kill(const char *root, const char *id, int signo, bool all, 
 	}
 	if (st == BERTH_STATUS_STOPPED)
 		return berth_error_setx(err, ESRCH, "container not running");
-	pidfd = pidfd_open_checked(s);
+	pidfd = berth_state_pidfd(s);
 	if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, signo, NULL, 0) < 0) {
 		if (pidfd < 0 ? pidfd == -ESRCH : errno == ESRCH)
 			return berth_error_setx(err, ESRCH, "container not running");

@@ -500,21 +500,16 @@ static int sub_cgroup_location(const char *location, char **specs, bool unified,
 
 static int pidfd_open_checked(const struct berth_state *s, struct berth_error *err)
 {
-	int fd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+	int fd = berth_state_pidfd(s);
 
-	if (fd < 0) {
-		if (errno == ESRCH)
-			return berth_error_setx(err, ESRCH, "cannot exec in a stopped container");
-		if (errno != ENOSYS)
-			return berth_error_set(err, errno, "pidfd_open of container init %d", (int)s->pid);
-		fd = -ENOSYS; /* kernel < 5.3: go by pid */
-	}
-	/* the pid may have been reused since the state was written: the start time tells */
-	if (berth_proc_start_time(s->pid) != s->pid_start_time) {
-		if (fd >= 0)
-			close(fd);
+	if (fd == -ENOSYS) /* kernel < 5.3: go by pid, after the same reuse check */
+		return berth_proc_start_time(s->pid) == s->pid_start_time
+			       ? -ENOSYS
+			       : berth_error_setx(err, ESRCH, "cannot exec in a stopped container");
+	if (fd == -ESRCH)
 		return berth_error_setx(err, ESRCH, "cannot exec in a stopped container");
-	}
+	if (fd < 0)
+		return berth_error_set(err, -fd, "pidfd_open of container init %d", (int)s->pid);
 	return fd;
 }
 

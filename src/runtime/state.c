@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -251,6 +252,19 @@ int berth_state_load_config(int dirfd, struct berth_oci_config **ret, struct ber
 	if (r < 0)
 		return r;
 	return berth_oci_config_parse("config.json", text, len, ret, err);
+}
+
+int berth_state_pidfd(const struct berth_state *s)
+{
+	int fd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (berth_proc_start_time(s->pid) != s->pid_start_time) {
+		close(fd);
+		return -ESRCH;
+	}
+	return fd;
 }
 
 enum berth_status berth_state_status(int dirfd, const struct berth_state *s)

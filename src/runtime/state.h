@@ -75,6 +75,12 @@ enum berth_status berth_state_status(int dirfd, const struct berth_state *s);
 /* OCI state JSON (runtime-spec "state"), pretty-printed like runc, for `state` and hooks. */
 char *berth_state_to_oci_json(const struct berth_state *s, enum berth_status status, bool pretty);
 
+/*
+ * A pidfd of the container's init, or -errno: -ESRCH when it is gone or
+ * its pid now belongs to another process (the start time tells).
+ */
+int berth_state_pidfd(const struct berth_state *s);
+
 /* Start time (clock ticks since boot) of pid, 0 if it does not exist. */
 uint64_t berth_proc_start_time(pid_t pid);
 
