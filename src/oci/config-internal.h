@@ -61,6 +61,8 @@ int berth_oci_get_array(struct berth_oci_ctx *ctx, json_t *obj, const char *key,
 /* String member copied to *ret (replacing nothing: *ret must be NULL). With `empty_is_null` "" reads as absent. */
 int berth_oci_get_string(struct berth_oci_ctx *ctx, json_t *obj, const char *key, bool required, bool empty_is_null,
 			 char **ret);
+/* As berth_oci_get_string() ("" is absent), and the path must be absolute. */
+int berth_oci_get_abs_path(struct berth_oci_ctx *ctx, json_t *obj, const char *key, bool required, char **ret);
 int berth_oci_get_bool(struct berth_oci_ctx *ctx, json_t *obj, const char *key, bool *ret);
 /* Signed integer in [min, max]; *ret_has (may be NULL) is set when given. */
 int berth_oci_get_int(struct berth_oci_ctx *ctx, json_t *obj, const char *key, bool required, int64_t min,

@@ -33,14 +33,9 @@ static int parse_namespace(struct berth_oci_ctx *ctx, json_t *o, struct berth_oc
 		if (l->namespaces[j].type == ns->type)
 			return berth_oci_ctx_fail_at(ctx, "type", "duplicate namespace type `%s` (also in namespaces[%zu])",
 						     type, j);
-	r = berth_oci_get_string(ctx, o, "path", false, true, &ns->path);
+	r = berth_oci_get_abs_path(ctx, o, "path", false, &ns->path);
 	if (r < 0)
 		return r;
-	if (ns->path && !berth_oci_path_is_absolute(ns->path)) {
-		_cleanup_free_ char *q = berth_oci_quote(ns->path);
-
-		return berth_oci_ctx_fail_at(ctx, "path", "%s is not an absolute path", q);
-	}
 	return 0;
 }
 
@@ -157,14 +152,9 @@ static int parse_device(struct berth_oci_ctx *ctx, json_t *o, struct berth_oci_d
 	r = berth_oci_expect(ctx, o, JSON_OBJECT);
 	if (r < 0)
 		return r;
-	r = berth_oci_get_string(ctx, o, "path", true, true, &d->path);
+	r = berth_oci_get_abs_path(ctx, o, "path", true, &d->path);
 	if (r < 0)
 		return r;
-	if (!berth_oci_path_is_absolute(d->path)) {
-		_cleanup_free_ char *q = berth_oci_quote(d->path);
-
-		return berth_oci_ctx_fail_at(ctx, "path", "%s is not an absolute path", q);
-	}
 	r = berth_oci_get_string(ctx, o, "type", true, true, &type);
 	if (r < 0)
 		return r;

@@ -259,14 +259,9 @@ static int parse_args_cwd(struct berth_oci_ctx *ctx, json_t *proc, struct berth_
 	r = check_env(ctx, p->env);
 	if (r < 0)
 		return r;
-	r = berth_oci_get_string(ctx, proc, "cwd", true, true, &p->cwd);
+	r = berth_oci_get_abs_path(ctx, proc, "cwd", true, &p->cwd);
 	if (r < 0)
 		return r;
-	if (!berth_oci_path_is_absolute(p->cwd)) {
-		_cleanup_free_ char *q = berth_oci_quote(p->cwd);
-
-		return berth_oci_ctx_fail_at(ctx, "cwd", "%s is not an absolute path", q);
-	}
 	return 0;
 }
 

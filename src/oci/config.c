@@ -245,6 +245,16 @@ int berth_oci_get_string(struct berth_oci_ctx *ctx, json_t *obj, const char *key
 	return 0;
 }
 
+int berth_oci_get_abs_path(struct berth_oci_ctx *ctx, json_t *obj, const char *key, bool required, char **ret)
+{
+	int r = berth_oci_get_string(ctx, obj, key, required, true, ret);
+
+	if (r < 0 || !*ret || berth_oci_path_is_absolute(*ret))
+		return r;
+	_cleanup_free_ char *q = berth_oci_quote(*ret);
+	return berth_oci_ctx_fail_at(ctx, key, "%s is not an absolute path", q);
+}
+
 int berth_oci_get_bool(struct berth_oci_ctx *ctx, json_t *obj, const char *key, bool *ret)
 {
 	json_t *v = NULL;
@@ -384,14 +394,9 @@ static int parse_mount(struct berth_oci_ctx *ctx, json_t *o, struct berth_oci_mo
 	r = berth_oci_expect(ctx, o, JSON_OBJECT);
 	if (r < 0)
 		return r;
-	r = berth_oci_get_string(ctx, o, "destination", true, true, &m->destination);
+	r = berth_oci_get_abs_path(ctx, o, "destination", true, &m->destination);
 	if (r < 0)
 		return r;
-	if (!berth_oci_path_is_absolute(m->destination)) {
-		_cleanup_free_ char *q = berth_oci_quote(m->destination);
-
-		return berth_oci_ctx_fail_at(ctx, "destination", "%s is not an absolute path", q);
-	}
 	r = berth_oci_get_string(ctx, o, "type", false, true, &m->type);
 	if (r < 0)
 		return r;
@@ -442,14 +447,9 @@ static int parse_hook(struct berth_oci_ctx *ctx, json_t *o, struct berth_oci_hoo
 	r = berth_oci_expect(ctx, o, JSON_OBJECT);
 	if (r < 0)
 		return r;
-	r = berth_oci_get_string(ctx, o, "path", true, true, &h->path);
+	r = berth_oci_get_abs_path(ctx, o, "path", true, &h->path);
 	if (r < 0)
 		return r;
-	if (!berth_oci_path_is_absolute(h->path)) {
-		_cleanup_free_ char *q = berth_oci_quote(h->path);
-
-		return berth_oci_ctx_fail_at(ctx, "path", "%s is not an absolute path", q);
-	}
 	r = berth_oci_get_strv(ctx, o, "args", false, &h->args);
 	if (r < 0)
 		return r;
