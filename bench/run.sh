@@ -24,18 +24,9 @@ SPACED_RUNS=${SPACED_RUNS:-30}
 SPACING=${SPACING:-0.3}
 results=$top/bench/results
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
-# Re-enter in a private mount namespace without the hybrid v2 mount.
-if [ -z "${BERTH_BENCH_INNER:-}" ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null &&
-	[ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
-	export BERTH_BENCH_INNER=1
-	exec unshare --mount --propagation private -- bash -c \
-		'umount -l /sys/fs/cgroup/unified && exec "$0" "$@"' "$0" "$@"
-fi
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+bench_enter_v1_view "$0" "$@"
 
 command -v hyperfine >/dev/null || die "hyperfine not installed (make deps)"
 [ -x /usr/bin/time ] || die "/usr/bin/time not installed (package time)"
