@@ -10,11 +10,11 @@ build_pkgs=(
 	build-essential meson ninja-build pkg-config
 	libjansson-dev libseccomp-dev libcap-dev libarchive-dev
 	libcurl4-openssl-dev libssl-dev libsqlite3-dev libmnl-dev libnftables-dev
-	zlib1g-dev libzstd-dev
+	zlib1g-dev libzstd-dev libisal-dev libsystemd-dev
 )
 test_pkgs=(
 	bats jq busybox-static runc crun containerd podman util-linux procps
-	iproute2 hyperfine valgrind time
+	iproute2 hyperfine valgrind time skopeo umoci buildah docker-registry python3 debootstrap
 )
 
 # Only for `make check-cgroup2` (tests/vm/run.sh): a kernel to boot, not to run.

@@ -1,0 +1,5 @@
+/* berth: the engine CLI (not written yet). */
+int main(void)
+{
+	return 1;
+}

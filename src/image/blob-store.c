@@ -1,0 +1,1 @@
+/* blob-store.c: not written yet */

@@ -1,0 +1,1 @@
+/* bootstrap.c: not written yet */

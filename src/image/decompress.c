@@ -1,0 +1,1 @@
+/* decompress.c: not written yet */

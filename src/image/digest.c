@@ -1,0 +1,1 @@
+/* digest.c: not written yet */

@@ -1,0 +1,1 @@
+/* extract.c: not written yet */

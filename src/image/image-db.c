@@ -1,0 +1,1 @@
+/* image-db.c: not written yet */

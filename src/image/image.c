@@ -1,0 +1,1 @@
+/* image.c: not written yet */

@@ -1,0 +1,1 @@
+/* inspect.c: not written yet */

@@ -1,0 +1,1 @@
+/* layer-store.c: not written yet */

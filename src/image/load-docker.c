@@ -1,0 +1,1 @@
+/* load-docker.c: not written yet */

@@ -1,0 +1,1 @@
+/* load-oci.c: not written yet */

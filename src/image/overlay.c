@@ -1,0 +1,1 @@
+/* overlay.c: not written yet */

@@ -1,0 +1,1 @@
+/* prune.c: not written yet */

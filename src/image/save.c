@@ -1,0 +1,1 @@
+/* save.c: not written yet */

@@ -1,0 +1,1 @@
+/* unpack.c: not written yet */

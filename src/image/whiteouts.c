@@ -1,0 +1,1 @@
+/* whiteouts.c: not written yet */
