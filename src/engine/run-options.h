@@ -5,6 +5,7 @@
  * docker's defaults or the image's.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum berth_mount_kind {
