@@ -51,7 +51,7 @@ ssize_t berth_read_all(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-static int read_fd(int fd, const char *path, size_t max_size, char **ret_buf, size_t *ret_len,
+int berth_read_fd(int fd, const char *path, size_t max_size, char **ret_buf, size_t *ret_len,
 		   struct berth_error *err)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -91,7 +91,7 @@ int berth_read_file_at(int dirfd, const char *path, size_t max_size, char **ret_
 
 	if (fd < 0)
 		return berth_error_set(err, errno, "open `%s`", path);
-	return read_fd(fd, path, max_size, ret_buf, ret_len, err);
+	return berth_read_fd(fd, path, max_size, ret_buf, ret_len, err);
 }
 
 int berth_read_file(const char *path, size_t max_size, char **ret_buf, size_t *ret_len, struct berth_error *err)

@@ -10,6 +10,8 @@
 int berth_read_file(const char *path, size_t max_size, char **ret_buf, size_t *ret_len, struct berth_error *err);
 int berth_read_file_at(int dirfd, const char *path, size_t max_size, char **ret_buf, size_t *ret_len,
 		       struct berth_error *err);
+/* The same from an open fd (read from its current offset); name is for messages. */
+int berth_read_fd(int fd, const char *name, size_t max_size, char **ret_buf, size_t *ret_len, struct berth_error *err);
 
 /*
  * Write data to dirfd/name atomically: a temporary name in the same
