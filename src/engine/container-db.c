@@ -279,6 +279,20 @@ int berth_ctr_db_update_state(struct berth_db *db, const struct berth_ctr *c, st
 	return change(h, st, "update", c->id, err);
 }
 
+int berth_ctr_db_update_config(struct berth_db *db, const char *id, json_t *config, struct berth_error *err)
+{
+	sqlite3 *h = berth_db_handle(db);
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_free_ char *text = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
+	int r;
+
+	if ((r = prepare(h, "UPDATE containers SET config = ?2 WHERE id = ?1", &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	return change(h, st, "update", id, err);
+}
+
 int berth_ctr_db_rename(struct berth_db *db, const char *id, const char *name, struct berth_error *err)
 {
 	sqlite3 *h = berth_db_handle(db);

@@ -59,6 +59,7 @@ int berth_ctr_db_lookup(struct berth_db *db, const char *ref, struct berth_ctr *
 int berth_ctr_db_list(struct berth_db *db, struct berth_ctr **ret, size_t *ret_n, struct berth_error *err);
 /* Write the state fields (state, pid, monitor_pid, exit_code, started_at, finished_at, restart_count). */
 int berth_ctr_db_update_state(struct berth_db *db, const struct berth_ctr *c, struct berth_error *err);
+int berth_ctr_db_update_config(struct berth_db *db, const char *id, json_t *config, struct berth_error *err);
 int berth_ctr_db_rename(struct berth_db *db, const char *id, const char *name, struct berth_error *err);
 int berth_ctr_db_delete(struct berth_db *db, const char *id, struct berth_error *err);
 /* How many containers use the image (rmi refuses to remove one in use). */

@@ -1,0 +1,265 @@
+/* `berth create`: from an image and the run options to a container that is ready to start. */
+#include "engine/container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/spec-build.h"
+#include "engine/user-lookup.h"
+#include "image/blob-store.h"
+#include "image/image.h"
+#include "image/manifest.h"
+#include "image/overlay.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+int64_t berth_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static json_t *strv_json(char *const *v)
+{
+	json_t *a = json_array();
+
+	for (; v && *v; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+/* What inspect and a later start need to know, in docker's field names. */
+static json_t *request_json(const struct berth_create_request *req, json_t *spec, const char *hostname)
+{
+	const struct berth_run_options *o = &req->run;
+	json_t *process = json_object_get(spec, "process");
+	json_t *labels = json_object();
+
+	for (size_t i = 0; req->labels && req->labels[i]; i++) {
+		_cleanup_free_ char *k = berth_xstrdup(req->labels[i]);
+		char *eq = strchr(k, '=');
+		if (eq)
+			*eq = '\0';
+		json_object_set_new(labels, k, json_string(eq ? eq + 1 : ""));
+	}
+	return json_pack("{s{ss ss so so so ss sb sb so ss* si} s{sb sI sI sI sf sI sb sb ss so so} ss}", "Config",
+			 "Hostname", hostname, "User", req->user ? req->user : "", "Env",
+			 json_deep_copy(json_object_get(process, "env")), "Cmd", o->cmd ? strv_json(o->cmd) : json_null(),
+			 "Entrypoint", o->entrypoint ? strv_json(o->entrypoint) : json_null(), "WorkingDir",
+			 json_string_value(json_object_get(process, "cwd")), "Tty", o->tty, "OpenStdin", req->interactive,
+			 "Labels", labels, "StopSignal", req->stop_signal, "StopTimeout",
+			 req->stop_timeout < 0 ? 10 : req->stop_timeout, "HostConfig", "AutoRemove", req->auto_remove,
+			 "Memory", (json_int_t)o->memory, "MemorySwap", (json_int_t)o->memory_swap, "PidsLimit",
+			 (json_int_t)o->pids_limit, "NanoCpus", o->cpus * 1e9, "CpuShares", (json_int_t)o->cpu_shares,
+			 "Privileged", o->privileged, "ReadonlyRootfs", o->read_only, "NetworkMode",
+			 req->network ? req->network : "none", "CapAdd", strv_json(o->cap_add), "CapDrop",
+			 strv_json(o->cap_drop), "Path", json_string_value(json_array_get(json_object_get(process, "args"), 0)));
+}
+
+/* /etc/hostname, /etc/hosts and /etc/resolv.conf of the container, made by the engine and bind-mounted. */
+static int write_etc_files(int ctr_fd, const char *hostname, bool host_network, struct berth_error *err)
+{
+	_cleanup_free_ char *hosts = NULL, *host_resolv = NULL, *resolv = NULL, *name = NULL;
+	size_t len = 0;
+	int r;
+
+	name = berth_xasprintf("%s\n", hostname);
+	hosts = berth_xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+				"fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+				"ff02::2\tip6-allrouters\n%s%s\n",
+				host_network ? "" : "127.0.1.1\t", host_network ? "" : hostname);
+	/* the host's resolvers, minus loopback ones that mean nothing in another network namespace */
+	if (berth_read_file("/etc/resolv.conf", 1 << 20, &host_resolv, &len, err) < 0) {
+		berth_error_release(err);
+		host_resolv = berth_xstrdup("");
+	}
+	resolv = berth_xstrdup("");
+	for (char *save = NULL, *l = strtok_r(host_resolv, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *next;
+		if (!host_network && strncmp(l, "nameserver", 10) == 0 &&
+		    (strstr(l, " 127.") || strstr(l, "\t127.") || strstr(l, " ::1")))
+			continue;
+		next = berth_xasprintf("%s%s\n", resolv, l);
+		free(resolv);
+		resolv = next;
+	}
+	if ((r = berth_write_file_atomic(ctr_fd, "hostname", name, strlen(name), 0644, err)) < 0 ||
+	    (r = berth_write_file_atomic(ctr_fd, "hosts", hosts, strlen(hosts), 0644, err)) < 0 ||
+	    (r = berth_write_file_atomic(ctr_fd, "resolv.conf", resolv, strlen(resolv), 0644, err)) < 0)
+		return r;
+	return 0;
+}
+
+static void add_bind(struct berth_run_options *o, char *source, const char *target)
+{
+	o->mounts = berth_xreallocarray(o->mounts, o->n_mounts + 1, sizeof(*o->mounts));
+	o->mounts[o->n_mounts++] = (struct berth_mount_spec){
+		.kind = BERTH_MOUNT_BIND, .source = source, .target = (char *)target, .propagation = "rprivate",
+	};
+}
+
+static int read_image_config(struct berth_engine *e, const struct berth_image *img, json_t **ret,
+			     struct berth_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	json_error_t jerr;
+	size_t len;
+	int r;
+
+	if ((r = berth_blob_read(e->store, img->id, BERTH_MANIFEST_MAX_SIZE, &buf, &len, err)) < 0)
+		return berth_error_prefix(err, "image config");
+	*ret = json_loadb(buf, len, 0, &jerr);
+	if (!*ret)
+		return berth_error_setx(err, EINVAL, "image config %s:%d:%d: %s", img->id, jerr.line, jerr.column,
+					jerr.text);
+	return 0;
+}
+
+/* Mount the image and write everything start needs; the row exists already. */
+static int prepare(struct berth_engine *e, const struct berth_create_request *req, const struct berth_image *img,
+		   const char *id, json_t **ret_record, struct berth_error *err)
+{
+	_cleanup_free_ char *ctr = berth_engine_ctr_path(e, id, NULL), *run = berth_engine_run_path(e, id, NULL);
+	_cleanup_free_ char *upper = berth_engine_ctr_path(e, id, "upper"), *work = berth_engine_ctr_path(e, id, "work");
+	_cleanup_free_ char *rootfs = berth_engine_run_path(e, id, "rootfs"), *hostname = NULL, *cgroup = NULL;
+	_cleanup_strv_free_ char **chains = NULL;
+	_cleanup_close_ int ctr_fd = -EBADF, root_fd = -EBADF;
+	struct berth_run_options o = req->run;
+	struct berth_user user = { 0 };
+	json_t *image_config = NULL, *spec = NULL;
+	enum berth_rootfs_driver driver;
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	for (size_t i = 0; i < img->n_layers; i++)
+		berth_strv_push(&chains, img->layers[i].chain_id);
+	if ((r = berth_mkdir_p(ctr, 0700, err)) < 0 || (r = berth_mkdir_p(rootfs, 0700, err)) < 0)
+		return r;
+	(void)run;
+	if ((r = berth_overlay_mount(e->store, chains, img->n_layers, upper, work, rootfs, &driver, err)) < 0)
+		return r;
+	ctr_fd = open(ctr, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctr_fd < 0 || root_fd < 0)
+		return berth_error_set(err, errno, "open the container's directories");
+	if ((r = read_image_config(e, img, &image_config, err)) < 0)
+		return r;
+	/* -u, or the image's User */
+	{
+		const char *spec_user = req->user;
+		if (!spec_user)
+			spec_user = json_string_value(json_object_get(json_object_get(image_config, "config"), "User"));
+		if ((r = berth_user_resolve(root_fd, spec_user, &user, err)) < 0) {
+			json_decref(image_config);
+			return r;
+		}
+	}
+	o.id = (char *)id;
+	o.uid = user.uid;
+	o.gid = user.gid;
+	o.additional_gids = user.groups;
+	o.n_additional_gids = user.n_groups;
+	hostname = berth_xstrdup(o.hostname ? o.hostname : "");
+	if (!*hostname) {
+		free(hostname);
+		hostname = berth_xstrndup(id, 12);
+	}
+	o.hostname = hostname;
+	o.net_mode = req->network && strcmp(req->network, "host") == 0 ? BERTH_NET_HOST : BERTH_NET_PRIVATE;
+	cgroup = berth_xasprintf("/berth/%s", id);
+	o.cgroups_path = cgroup;
+	if ((r = write_etc_files(ctr_fd, hostname, o.net_mode == BERTH_NET_HOST, err)) < 0)
+		goto out;
+	/* user mounts first; the engine's files last, as docker orders them */
+	o.mounts = berth_xcalloc(req->run.n_mounts + 3, sizeof(*o.mounts));
+	memcpy(o.mounts, req->run.mounts, req->run.n_mounts * sizeof(*o.mounts));
+	o.n_mounts = req->run.n_mounts;
+	add_bind(&o, berth_engine_ctr_path(e, id, "resolv.conf"), "/etc/resolv.conf");
+	add_bind(&o, berth_engine_ctr_path(e, id, "hostname"), "/etc/hostname");
+	add_bind(&o, berth_engine_ctr_path(e, id, "hosts"), "/etc/hosts");
+	r = berth_spec_build(image_config, &o, rootfs, &spec, err);
+	for (size_t i = req->run.n_mounts; i < o.n_mounts; i++)
+		free(o.mounts[i].source);
+	free(o.mounts);
+	if (r < 0)
+		goto out;
+	if (!req->stop_signal) {
+		const char *sig = json_string_value(json_object_get(json_object_get(image_config, "config"), "StopSignal"));
+		struct berth_create_request copy = *req;
+		copy.stop_signal = sig ? sig : "SIGTERM";
+		*ret_record = request_json(&copy, spec, hostname);
+	} else {
+		*ret_record = request_json(req, spec, hostname);
+	}
+	json_object_set_new(*ret_record, "Driver", json_string(driver == BERTH_ROOTFS_OVERLAY ? "overlay" : "copy"));
+	text = json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	r = berth_write_file_atomic(ctr_fd, "config.json", text, strlen(text), 0600, err);
+out:
+	json_decref(spec);
+	json_decref(image_config);
+	berth_user_release(&user);
+	return r;
+}
+
+int berth_ctr_create(struct berth_engine *e, const struct berth_create_request *req, char **ret_id,
+		     struct berth_error *err)
+{
+	struct berth_image img = { 0 };
+	_cleanup_free_ char *id = berth_ctr_new_id(), *name = NULL;
+	_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
+	struct berth_ctr c = { 0 };
+	json_t *record = NULL;
+	int r;
+
+	if (req->name && !berth_ctr_name_valid(req->name))
+		return berth_error_setx(err, EINVAL,
+					"Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", req->name);
+	if (req->network && strcmp(req->network, "none") != 0 && strcmp(req->network, "host") != 0)
+		return berth_error_setx(err, ENOTSUP,
+					"network \"%s\": only \"none\" and \"host\" are available in this berth version",
+					req->network);
+	if ((r = berth_image_resolve(e->store, req->image, &img, err)) < 0)
+		return r;
+
+	c = (struct berth_ctr){ .id = id, .image_id = img.id, .image = (char *)req->image, .created = berth_now_ns(),
+				.state = BERTH_CTR_CREATED, .config = json_object() };
+	/* the row first: whatever happens next, `rm -f` can find and clean it */
+	for (int attempt = 0;; attempt++) {
+		free(name);
+		name = req->name ? berth_xstrdup(req->name) : berth_ctr_random_name();
+		c.name = name;
+		r = berth_ctr_db_insert(e->store->db, &c, err);
+		if (r != -EEXIST || req->name || attempt > 8)
+			break;
+		berth_error_release(err);
+	}
+	json_decref(c.config);
+	if (r < 0) {
+		berth_image_release(&img);
+		return r;
+	}
+	r = prepare(e, req, &img, id, &record, err);
+	if (r == 0) {
+		/* the record replaces the placeholder config */
+		r = berth_ctr_db_update_config(e->store->db, id, record, err);
+		json_decref(record);
+	}
+	berth_image_release(&img);
+	if (r < 0) {
+		/* leave nothing behind: the mount, the dirs, the row */
+		berth_ctr_remove(e, id, true, true, &ignore);
+		return r;
+	}
+	*ret_id = TAKE_PTR(id);
+	return 0;
+}

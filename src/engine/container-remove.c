@@ -1,0 +1,98 @@
+/* The end of a container: cleanup when its process exits, remove when the user says so. */
+#include "engine/container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "image/overlay.h"
+#include "runtime/container.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+int berth_ctr_kill_and_wait(struct berth_engine *e, struct berth_ctr *c, struct berth_error *err);
+
+/* Runtime state and the root mount: what a stopped container does not need. */
+static int teardown(struct berth_engine *e, const struct berth_ctr *c, struct berth_error *err)
+{
+	_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
+	_cleanup_free_ char *rootfs = berth_engine_run_path(e, c->id, "rootfs");
+
+	berth_container_delete(e->runtime_root, c->id, true, &ignore, &ignore);
+	return berth_overlay_umount(rootfs, err);
+}
+
+static int remove_locked(struct berth_engine *e, struct berth_ctr *c, struct berth_error *err)
+{
+	_cleanup_free_ char *run = berth_engine_run_path(e, c->id, NULL), *dir = berth_engine_ctr_path(e, c->id, NULL);
+	int r;
+
+	if ((r = teardown(e, c, err)) < 0)
+		return r;
+	/* the row goes last: until then, a failed removal can be retried with rm -f */
+	if ((r = berth_rm_rf_at(AT_FDCWD, run, err)) < 0 || (r = berth_rm_rf_at(AT_FDCWD, dir, err)) < 0)
+		return r;
+	r = berth_ctr_db_delete(e->store->db, c->id, err);
+	return r == -ENOENT ? (berth_error_release(err), 0) : r;
+}
+
+int berth_ctr_remove(struct berth_engine *e, const char *ref, bool force, bool volumes, struct berth_error *err)
+{
+	struct berth_ctr c = { 0 };
+	_cleanup_close_ int lock = -EBADF;
+	int r;
+
+	(void)volumes; /* anonymous volumes are not made yet: nothing of theirs to remove */
+	if ((r = berth_ctr_db_lookup(e->store->db, ref, &c, err)) < 0)
+		return r;
+	if ((lock = berth_engine_lock_ctr(e, c.id, err)) < 0) {
+		berth_ctr_release(&c);
+		return lock;
+	}
+	r = berth_ctr_refresh(e, &c, err);
+	if (r == 0 && (c.state == BERTH_CTR_RUNNING || c.state == BERTH_CTR_PAUSED)) {
+		if (!force)
+			r = berth_error_setx(err, EBUSY,
+					     "cannot remove container \"/%s\": container is %s: stop the container "
+					     "before removing or force remove",
+					     c.name, berth_ctr_state_to_string(c.state));
+		else
+			r = berth_ctr_kill_and_wait(e, &c, err);
+	}
+	if (r == 0)
+		r = remove_locked(e, &c, err);
+	berth_ctr_release(&c);
+	return r;
+}
+
+int berth_ctr_cleanup(struct berth_engine *e, const char *id, struct berth_error *err)
+{
+	struct berth_ctr c = { 0 };
+	_cleanup_close_ int lock = -EBADF;
+	int r;
+
+	if ((r = berth_ctr_db_lookup(e->store->db, id, &c, err)) < 0) {
+		/* removed meanwhile (rm -f, run --rm): nothing left to do */
+		if (r == -ENOENT) {
+			berth_error_release(err);
+			return 0;
+		}
+		return r;
+	}
+	if ((lock = berth_engine_lock_ctr(e, c.id, err)) < 0) {
+		berth_ctr_release(&c);
+		return lock;
+	}
+	r = berth_ctr_refresh(e, &c, err);
+	/* a restart may have won the lock first: then this exit is history */
+	if (r == 0 && c.state == BERTH_CTR_EXITED) {
+		if (json_is_true(json_object_get(json_object_get(c.config, "HostConfig"), "AutoRemove")))
+			r = remove_locked(e, &c, err);
+		else
+			r = teardown(e, &c, err);
+	}
+	berth_ctr_release(&c);
+	return r;
+}

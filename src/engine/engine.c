@@ -1,0 +1,121 @@
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/container-db.h"
+#include "image/image-db.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+static char *self_exe(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	/* a re-exec from a sealed memfd (cloned-binary.c) has no path: keep what argv said */
+	if (strncmp(buf, "/memfd:", 7) == 0)
+		return NULL;
+	return berth_xstrdup(buf);
+}
+
+static char *find_monitor(const char *self)
+{
+	const char *env = getenv("BERTH_MONITOR");
+	_cleanup_free_ char *dir = NULL;
+	char *slash, *p;
+
+	if (env && *env)
+		return berth_xstrdup(env);
+	if (!self)
+		return berth_xstrdup("/usr/local/bin/berth-monitor");
+	dir = berth_xstrdup(self);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	/* installed side by side, or the build tree's src/cmd/berth -> src/cmd/berth-monitor */
+	p = berth_xasprintf("%s/berth-monitor", dir);
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
+	return berth_xasprintf("%s/../berth-monitor/berth-monitor", dir);
+}
+
+int berth_engine_open(const char *root, const char *run_root, struct berth_engine **ret, struct berth_error *err)
+{
+	_cleanup_(berth_store_freep) struct berth_store *store = NULL;
+	struct berth_engine *e;
+	int r;
+
+	if ((r = berth_store_open(root, run_root, &store, err)) < 0)
+		return r;
+	if ((r = berth_ctr_db_init(store->db, err)) < 0)
+		return r;
+	e = berth_xzalloc(sizeof(*e));
+	e->ctr_dir = berth_xasprintf("%s/containers", store->root);
+	e->run_dir = berth_xasprintf("%s/containers", store->run_root);
+	e->runtime_root = berth_xasprintf("%s/runtime", store->run_root);
+	e->self_path = self_exe();
+	if (!e->self_path && getenv("BERTH_SELF"))
+		e->self_path = berth_xstrdup(getenv("BERTH_SELF"));
+	e->monitor_path = find_monitor(e->self_path);
+	e->store = TAKE_PTR(store);
+	if ((r = berth_mkdir_p(e->ctr_dir, 0700, err)) < 0 || (r = berth_mkdir_p(e->run_dir, 0700, err)) < 0) {
+		berth_engine_free(e);
+		return r;
+	}
+	*ret = e;
+	return 0;
+}
+
+void berth_engine_free(struct berth_engine *e)
+{
+	if (!e)
+		return;
+	berth_store_free(e->store);
+	free(e->ctr_dir);
+	free(e->run_dir);
+	free(e->runtime_root);
+	free(e->monitor_path);
+	free(e->self_path);
+	free(e);
+}
+
+char *berth_engine_ctr_path(const struct berth_engine *e, const char *id, const char *name)
+{
+	return name ? berth_xasprintf("%s/%s/%s", e->ctr_dir, id, name) : berth_xasprintf("%s/%s", e->ctr_dir, id);
+}
+
+char *berth_engine_run_path(const struct berth_engine *e, const char *id, const char *name)
+{
+	return name ? berth_xasprintf("%s/%s/%s", e->run_dir, id, name) : berth_xasprintf("%s/%s", e->run_dir, id);
+}
+
+int berth_engine_lock_ctr(const struct berth_engine *e, const char *id, struct berth_error *err)
+{
+	_cleanup_free_ char *dir = berth_engine_ctr_path(e, id, NULL);
+	_cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return berth_error_set(err, errno, "create \"%s\"", dir);
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return berth_error_set(err, errno, "open \"%s\"", dir);
+	fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return berth_error_set(err, errno, "open the lock of container %s", id);
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return berth_error_set(err, errno, "lock container %s", id);
+	return TAKE_FD(fd);
+}
