@@ -61,6 +61,7 @@ struct berth_cgroup {
 	char *unit;         /* "berth-c1.scope"; NULL for other drivers */
 	pid_t placeholder;  /* keeps a new scope alive until the init is in; 0 when none */
 	struct sd_bus *bus; /* connected on first use */
+	bool bus_subscribed;
 };
 
 extern const struct berth_cgroup_ops berth_cgroup_ops_v1;

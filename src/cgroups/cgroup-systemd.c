@@ -19,8 +19,8 @@
  * apply_resources: the memory, cpu, pids and io limits as unit properties
  * (SetUnitProperties, runtime), so systemd's view matches and a daemon-reload
  * keeps them; then the cgroupfs code writes everything (Delegate=yes makes
- * that legal), as runc does.  Device rules are written by the cgroupfs code
- * only.
+ * that legal), as runc does.  The device rules go to systemd as well
+ * (DevicePolicy=, DeviceAllow=; see append_devices()).
  *
  * destroy: StopUnit and wait, ResetFailedUnit, then remove what is left
  * (directories systemd does not manage).  A unit that is already gone (the
@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -40,6 +41,7 @@
 #include <unistd.h>
 
 #include "berth-config.h"
+#include "cgroups/devices.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -142,6 +144,7 @@ void berth_cgroup_systemd_release(struct berth_cgroup *cg)
 {
 	berth_cgroup_systemd_drop_placeholder(cg);
 	cg->bus = sd_bus_flush_close_unref(cg->bus);
+	cg->bus_subscribed = false;
 }
 
 /*
@@ -247,8 +250,14 @@ static int job_subscribe(struct berth_cgroup *cg, struct job_wait *w, sd_bus_slo
 				"JobRemoved", on_job_removed, w);
 	if (r < 0)
 		return berth_error_set(err, -r, "subscribe to systemd job signals");
-	/* systemd sends no job signals to a client that did not ask */
-	return call_manager(cg, "Subscribe", NULL, err, NULL);
+	/* systemd sends no job signals to a client that did not ask; asking twice is an error */
+	if (cg->bus_subscribed)
+		return 0;
+	r = call_manager(cg, "Subscribe", NULL, err, NULL);
+	if (r < 0)
+		return r;
+	cg->bus_subscribed = true;
+	return 0;
 }
 
 static uint64_t now_usec(void)
@@ -349,9 +358,94 @@ static int append_cpu_quota(sd_bus_message *m, const struct berth_cgroup_cpu *c)
 	return prop_u64(m, "CPUQuotaPerSecUSec", per_sec);
 }
 
+/* The name /proc/devices gives a major number of type 'c' or 'b' (runc's findDeviceGroup); NULL if none. */
+static char *device_group(char type, int64_t major)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/devices", "re");
+	_cleanup_free_ char *line = NULL;
+	bool in_section = false;
+	size_t size = 0;
+
+	if (!f)
+		return NULL;
+	while (getline(&line, &size, f) > 0) {
+		char name[256];
+		long long m;
+
+		if (strncmp(line, "Character devices:", 18) == 0 || strncmp(line, "Block devices:", 14) == 0) {
+			in_section = line[0] == (type == 'c' ? 'C' : 'B');
+			continue;
+		}
+		/* "char-/dev/vc/0" would be no valid DeviceAllow= */
+		if (in_section && sscanf(line, "%lld %255s", &m, name) == 2 && m == major && !strchr(name, '/'))
+			return berth_xstrdup(name);
+	}
+	return NULL;
+}
+
+static int device_allow_entry(sd_bus_message *m, const struct berth_cgroup_device_rule *d)
+{
+	const char *kind = d->type == 'b' ? "block" : "char";
+	_cleanup_free_ char *path = NULL;
+
+	if (d->major < 0)
+		path = berth_xasprintf("%s-*", kind);
+	else if (d->minor >= 0)
+		path = berth_xasprintf("/dev/%s/%lld:%lld", kind, (long long)d->major, (long long)d->minor);
+	else {
+		_cleanup_free_ char *group = device_group(d->type, d->major);
+
+		/* systemd names a whole major only by its driver; without one, leave it to our own rules */
+		if (!group)
+			return 0;
+		path = berth_xasprintf("%s-%s", kind, group);
+	}
+	return sd_bus_message_append(m, "(ss)", path, d->access);
+}
+
+/*
+ * The device rules as DevicePolicy= and DeviceAllow= (runc's
+ * generateDeviceProperties): without them systemd writes "allow all" to a v1
+ * scope whenever it re-applies the unit (daemon-reload, SetUnitProperties).
+ * An allow-all default with exceptions (a deny list) systemd cannot express:
+ * it gets deny-all, like in runc, and our own rules stay the ones in force.
+ */
+static int append_devices(sd_bus_message *m, const struct berth_cgroup_resources *res, struct berth_error *err)
+{
+	struct berth_cgroup_device_state st = { 0 };
+	bool allow_all;
+	int r;
+
+	r = berth_cgroup_devices_state_for(res, &st, err);
+	if (r < 0)
+		return r;
+	allow_all = st.default_allow && st.n_exceptions == 0;
+	r = prop_str(m, "DevicePolicy", allow_all ? "auto" : "strict");
+	/* an empty list first: a non-empty one would be added to what the unit has */
+	if (r >= 0)
+		r = sd_bus_message_append(m, "(sv)", "DeviceAllow", "a(ss)", 0);
+	if (r >= 0 && !st.default_allow) {
+		r = sd_bus_message_open_container(m, 'r', "sv");
+		if (r >= 0)
+			r = sd_bus_message_append(m, "s", "DeviceAllow");
+		if (r >= 0)
+			r = sd_bus_message_open_container(m, 'v', "a(ss)");
+		if (r >= 0)
+			r = sd_bus_message_open_container(m, 'a', "(ss)");
+		for (size_t i = 0; r >= 0 && i < st.n_exceptions; i++)
+			r = device_allow_entry(m, &st.exceptions[i]);
+		for (int k = 0; r >= 0 && k < 3; k++)
+			r = sd_bus_message_close_container(m);
+	}
+	berth_cgroup_device_state_release(&st);
+	if (r < 0)
+		return berth_error_set(err, -r, "build device properties");
+	return 0;
+}
+
 /* The limits systemd knows about, in its terms (runc's genV1/genV2ResourcesProperties). */
 static int append_resources(sd_bus_message *m, bool unified, const struct berth_cgroup_resources *res,
-			    size_t *n, struct berth_error *err)
+			    bool update, size_t *n, struct berth_error *err)
 {
 	const struct berth_cgroup_memory *mem = &res->memory;
 	const struct berth_cgroup_cpu *c = &res->cpu;
@@ -395,6 +489,13 @@ static int append_resources(sd_bus_message *m, bool unified, const struct berth_
 #undef ADD
 	if (r < 0)
 		return berth_error_set(err, -r, "build unit properties");
+	/* as the cgroupfs code: at create always (the defaults), on update when given */
+	if (!update || res->has_devices) {
+		r = append_devices(m, res, err);
+		if (r < 0)
+			return r;
+		(*n)++;
+	}
 	return 0;
 }
 
@@ -571,7 +672,7 @@ static int systemd_destroy(struct berth_cgroup *cg, struct berth_error *err)
 	return cg->fs_ops->destroy(cg, err);
 }
 
-static int set_properties(struct berth_cgroup *cg, const struct berth_cgroup_resources *res,
+static int set_properties(struct berth_cgroup *cg, const struct berth_cgroup_resources *res, bool update,
 			  struct berth_error *err)
 {
 	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -586,7 +687,7 @@ static int set_properties(struct berth_cgroup *cg, const struct berth_cgroup_res
 		r = sd_bus_message_open_container(m, 'a', "(sv)");
 	if (r < 0)
 		return berth_error_set(err, -r, "build SetUnitProperties call");
-	r = append_resources(m, cg->mode == BERTH_CGROUP_UNIFIED, res, &n, err);
+	r = append_resources(m, cg->mode == BERTH_CGROUP_UNIFIED, res, update, &n, err);
 	if (r < 0)
 		return r;
 	if (n == 0)
@@ -608,7 +709,7 @@ static int systemd_apply_resources(struct berth_cgroup *cg, const struct berth_c
 	if (cg->unit) {
 		r = bus_connect(cg, err);
 		if (r >= 0)
-			r = set_properties(cg, res, err);
+			r = set_properties(cg, res, update, err);
 		if (r < 0)
 			return berth_error_prefix(err, "systemd unit `%s`", cg->unit);
 	}
