@@ -49,11 +49,6 @@
 /* The check sd_booted() does: systemd creates this directory early at boot. */
 #define SYSTEMD_RUNNING_DIR "/run/systemd/system"
 
-static bool systemd_running(void)
-{
-	return access(SYSTEMD_RUNNING_DIR, F_OK) == 0;
-}
-
 #if !BERTH_HAVE_SYSTEMD
 
 int berth_cgroup_systemd_check(struct berth_error *err)
@@ -123,7 +118,7 @@ static inline void bus_slotp(sd_bus_slot **s)
 
 int berth_cgroup_systemd_check(struct berth_error *err)
 {
-	if (!systemd_running())
+	if (access(SYSTEMD_RUNNING_DIR, F_OK) < 0)
 		return berth_error_setx(err, ENOTSUP,
 					"systemd cgroup driver requested but systemd is not running (%s missing)",
 					SYSTEMD_RUNNING_DIR);
