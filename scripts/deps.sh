@@ -17,9 +17,9 @@ test_pkgs=(
 	iproute2 hyperfine valgrind time skopeo umoci buildah docker-registry python3 debootstrap
 )
 
-# Only for `make check-cgroup2` (tests/vm/run.sh): a kernel to boot, not to run.
+# Only for `make check-cgroup2` and `make check-systemd` (tests/vm/): a kernel to boot, not to run.
 vm_pkgs=(
-	linux-image-amd64 qemu-system-x86 cpio busybox-static jq
+	linux-image-amd64 qemu-system-x86 cpio busybox-static jq debootstrap
 )
 
 want=("${build_pkgs[@]}")

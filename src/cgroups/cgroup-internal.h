@@ -1,7 +1,7 @@
 #pragma once
 /*
  * Internals of the cgroups subsystem: the operations table that the v1, v2
- * (and later systemd) drivers implement, the mount table, and helpers they
+ * and systemd drivers implement, the mount table, and helpers they
  * share.  Not to be included outside src/cgroups/.
  */
 #include <jansson.h>
@@ -48,16 +48,25 @@ struct berth_cgroup_ops {
 	int (*oom_count)(struct berth_cgroup *cg, uint64_t *ret, struct berth_error *err);
 };
 
+struct sd_bus;
+
 struct berth_cgroup {
 	const struct berth_cgroup_ops *ops;
+	const struct berth_cgroup_ops *fs_ops; /* v1 or v2: what the systemd driver delegates to */
 	enum berth_cgroup_mode mode;
 	char *location; /* see berth_cgroup_get_path() */
 	struct berth_cgroup_dir *dirs;
 	size_t n_dirs;
+	/* systemd driver only */
+	char *unit;         /* "berth-c1.scope"; NULL for other drivers */
+	pid_t placeholder;  /* keeps a new scope alive until the init is in; 0 when none */
+	struct sd_bus *bus; /* connected on first use */
+	bool bus_subscribed;
 };
 
 extern const struct berth_cgroup_ops berth_cgroup_ops_v1;
 extern const struct berth_cgroup_ops berth_cgroup_ops_v2;
+extern const struct berth_cgroup_ops berth_cgroup_ops_systemd;
 
 /* cgroup-mount.c */
 
@@ -187,5 +196,9 @@ int berth_cgroup_v2_oom_count(struct berth_cgroup *cg, uint64_t *ret, struct ber
 
 /* cgroup-systemd.c */
 
-/* Fails with ENOTSUP: the systemd driver is not there yet (or systemd is not running). */
+/* 0 when the systemd driver can work here; ENOTSUP saying why not (no libsystemd, systemd not PID 1). */
 int berth_cgroup_systemd_check(struct berth_error *err);
+/* Kill and reap the placeholder process, if any. */
+void berth_cgroup_systemd_drop_placeholder(struct berth_cgroup *cg);
+/* Free what the driver holds in cg (placeholder, bus); for berth_cgroup_free(). */
+void berth_cgroup_systemd_release(struct berth_cgroup *cg);

@@ -14,6 +14,7 @@ void berth_cgroup_free(struct berth_cgroup *cg)
 {
 	if (!cg)
 		return;
+	berth_cgroup_systemd_release(cg);
 	for (size_t i = 0; i < cg->n_dirs; i++) {
 		struct berth_cgroup_dir *dir = &cg->dirs[i];
 
@@ -25,15 +26,20 @@ void berth_cgroup_free(struct berth_cgroup *cg)
 	}
 	free(cg->dirs);
 	free(cg->location);
+	free(cg->unit);
 	free(cg);
 }
 
-static struct berth_cgroup *cgroup_new(enum berth_cgroup_mode mode, size_t n_hiers)
+/* With systemd, path is absolute and its last component the unit's name. */
+static struct berth_cgroup *cgroup_new(enum berth_cgroup_mode mode, size_t n_hiers, bool systemd, const char *path)
 {
 	struct berth_cgroup *cg = berth_xzalloc(sizeof(*cg));
 
 	cg->mode = mode;
-	cg->ops = mode == BERTH_CGROUP_UNIFIED ? &berth_cgroup_ops_v2 : &berth_cgroup_ops_v1;
+	cg->fs_ops = mode == BERTH_CGROUP_UNIFIED ? &berth_cgroup_ops_v2 : &berth_cgroup_ops_v1;
+	cg->ops = systemd ? &berth_cgroup_ops_systemd : cg->fs_ops;
+	if (systemd && path[0] == '/')
+		cg->unit = berth_xstrdup(strrchr(path, '/') + 1);
 	cg->dirs = berth_xcalloc(n_hiers ? n_hiers : 1, sizeof(*cg->dirs));
 	return cg;
 }
@@ -108,11 +114,15 @@ int berth_cgroup_create(const char *path, bool systemd, struct berth_cgroup **re
 	size_t n_hiers;
 	int r;
 
-	if (systemd)
-		return berth_cgroup_systemd_check(err);
-
+	if (systemd) {
+		r = berth_cgroup_systemd_check(err);
+		if (r < 0)
+			return r;
+	}
 	if (!path || !path[0])
 		return berth_error_setx(err, EINVAL, "empty cgroup path");
+	if (systemd && path[0] != '/')
+		return berth_error_setx(err, EINVAL, "systemd cgroup path `%s` is not absolute", path);
 	/* the id is unused for a non-empty path: this only normalises and validates */
 	r = berth_cgroup_path_resolve(path, "-", false, &norm, err);
 	if (r < 0)
@@ -124,7 +134,7 @@ int berth_cgroup_create(const char *path, bool systemd, struct berth_cgroup **re
 	if (r < 0)
 		return r;
 
-	cg = cgroup_new(mode, n_hiers);
+	cg = cgroup_new(mode, n_hiers, systemd, norm);
 	for (size_t i = 0; i < n_hiers; i++) {
 		_cleanup_free_ char *base = NULL, *joined = NULL;
 
@@ -180,7 +190,7 @@ static char *lookup_location(const char *location, const struct berth_cgroup_hie
 	return NULL;
 }
 
-int berth_cgroup_load(const char *path, struct berth_cgroup **ret, struct berth_error *err)
+int berth_cgroup_load(const char *path, bool systemd, struct berth_cgroup **ret, struct berth_error *err)
 {
 	_cleanup_cgroup_ struct berth_cgroup *cg = NULL;
 	const struct berth_cgroup_hier *hiers;
@@ -197,7 +207,7 @@ int berth_cgroup_load(const char *path, struct berth_cgroup **ret, struct berth_
 	if (r < 0)
 		return r;
 
-	cg = cgroup_new(mode, n_hiers);
+	cg = cgroup_new(mode, n_hiers, systemd, path);
 	cg->location = berth_xstrdup(path);
 	for (size_t i = 0; i < n_hiers; i++) {
 		_cleanup_free_ char *p = path[0] == '/' ? berth_xstrdup(path) : lookup_location(path, &hiers[i]);
@@ -231,6 +241,11 @@ int berth_cgroup_get_unified_fd(const struct berth_cgroup *cg)
 	if (cg->mode != BERTH_CGROUP_UNIFIED || cg->n_dirs == 0)
 		return -EBADF;
 	return cg->dirs[0].dfd;
+}
+
+void berth_cgroup_drop_placeholder(struct berth_cgroup *cg)
+{
+	berth_cgroup_systemd_drop_placeholder(cg);
 }
 
 int berth_cgroup_enter(struct berth_cgroup *cg, pid_t pid, struct berth_error *err)

@@ -23,10 +23,13 @@
  *     transient unit "<prefix>-<name>.scope" in the expanded slice.
  * Unlike runc, ".." components are rejected rather than cleaned away.
  *
- * Systemd driver: the cgroup must then be created by systemd over D-Bus.  That
- * is not implemented yet: berth_cgroup_create(..., systemd = true, ...) fails
- * with ENOTSUP, and says "systemd is not running" when /run/systemd/system is
- * missing (systemd not PID 1).
+ * Systemd driver (systemd = true): the cgroup is a transient scope that
+ * systemd creates over D-Bus (StartTransientUnit, Delegate=yes) in the slice,
+ * and stops on destroy; limits go to systemd as unit properties and to the
+ * cgroup files (see cgroup-systemd.c).  Everything else works on the scope's
+ * directories as with cgroupfs.  berth_cgroup_create() fails with ENOTSUP
+ * when systemd is not PID 1 ("systemd is not running": /run/systemd/system is
+ * missing) or berth was built without libsystemd.
  *
  * Not thread-safe: the mode and mount table are cached in statics.
  */
@@ -79,16 +82,32 @@ int berth_cgroup_path_resolve(const char *cgroups_path, const char *id, bool sys
  * open.  On v2 the available controllers are enabled in every ancestor; on v1
  * new cpuset directories inherit cpuset.cpus and cpuset.mems.  Directories
  * made here are removed again on failure.
+ *
+ * With systemd, path must be absolute (berth_cgroup_path_resolve() with
+ * systemd) and the unit must not exist yet (EEXIST; a failed leftover is
+ * reset and replaced, as runc does).  A placeholder child process keeps the
+ * new scope alive until the container's first process is in it: call
+ * berth_cgroup_drop_placeholder() then.
  */
 int berth_cgroup_create(const char *path, bool systemd, struct berth_cgroup **ret, struct berth_error *err);
+
+/*
+ * After the container's first process joined the cgroup: kill and reap the
+ * systemd driver's placeholder process (see berth_cgroup_create()).  A no-op
+ * for the other drivers and when done before; berth_cgroup_destroy() and
+ * berth_cgroup_free() do it too.
+ */
+void berth_cgroup_drop_placeholder(struct berth_cgroup *cg);
 
 /*
  * Re-open the cgroup of an existing container from the string that
  * berth_cgroup_get_path() returned when it was created.  A directory that no
  * longer exists is not an error (delete and kill must work on a half-removed
- * container); operations simply skip it.
+ * container); operations simply skip it.  systemd: the cgroup was created
+ * with the systemd driver (destroy then stops the unit, updates set its
+ * properties).
  */
-int berth_cgroup_load(const char *path, struct berth_cgroup **ret, struct berth_error *err);
+int berth_cgroup_load(const char *path, bool systemd, struct berth_cgroup **ret, struct berth_error *err);
 
 /*
  * The string to store in the container state for berth_cgroup_load(): the

@@ -33,7 +33,7 @@ static int open_container(const char *root, const char *id, bool exclusive, int 
 		return r;
 	if (!s->cgroup_path)
 		return berth_error_setx(err, ENOTSUP, "container `%s` has no cgroup", id);
-	r = berth_cgroup_load(s->cgroup_path, ret_cg, err);
+	r = berth_cgroup_load(s->cgroup_path, s->systemd_cgroup, ret_cg, err);
 	if (r < 0)
 		return r;
 	*ret_dirfd = TAKE_FD(dirfd);

@@ -360,6 +360,9 @@ int berth_launch(const struct berth_create_options *o, struct berth_launch *l, s
 	}
 	if (r >= 0)
 		r = spawn_init(o, l, err);
+	/* the init is in its cgroup now: the systemd scope no longer needs its placeholder */
+	if (r >= 0)
+		berth_cgroup_drop_placeholder(l->cgroup);
 	if (r >= 0)
 		r = berth_state_save(l->dirfd, l->state, err);
 	if (r >= 0 && o->pid_file) {

@@ -51,7 +51,7 @@ int berth_container_cleanup(const char *root, int dirfd, const struct berth_stat
 		berth_error_prefix(warn, "poststop hook failed");
 	if (s->cgroup_path) {
 		_cleanup_(berth_cgroup_freep) struct berth_cgroup *cg = NULL;
-		r = berth_cgroup_load(s->cgroup_path, &cg, err);
+		r = berth_cgroup_load(s->cgroup_path, s->systemd_cgroup, &cg, err);
 		if (r >= 0)
 			r = berth_cgroup_destroy(cg, err);
 		if (r < 0 && r != -ENOENT)
@@ -85,7 +85,7 @@ int berth_container_delete(const char *root, const char *id, bool force, struct 
 	if (r < 0)
 		return r;
 	if (s->cgroup_path)
-		berth_cgroup_load(s->cgroup_path, &cg, err);
+		berth_cgroup_load(s->cgroup_path, s->systemd_cgroup, &cg, err);
 	berth_error_release(err);
 	st = berth_container_status(dirfd, s, cg);
 	if ((st == BERTH_STATUS_RUNNING || st == BERTH_STATUS_PAUSED) && !force)
@@ -115,7 +115,7 @@ int berth_container_kill(const char *root, const char *id, int signo, bool all, 
 	st = berth_state_status(dirfd, s);
 	if (all && s->cgroup_path) {
 		_cleanup_(berth_cgroup_freep) struct berth_cgroup *cg = NULL;
-		r = berth_cgroup_load(s->cgroup_path, &cg, err);
+		r = berth_cgroup_load(s->cgroup_path, s->systemd_cgroup, &cg, err);
 		if (r < 0)
 			return r;
 		return berth_cgroup_kill_all(cg, signo, err);

@@ -21,7 +21,8 @@ static enum berth_status status_of(int dirfd, const struct berth_state *s)
 	_cleanup_(berth_cgroup_freep) struct berth_cgroup *cg = NULL;
 	enum berth_status st = berth_state_status(dirfd, s);
 
-	if (st != BERTH_STATUS_RUNNING || !s->cgroup_path || berth_cgroup_load(s->cgroup_path, &cg, &ignored) < 0)
+	if (st != BERTH_STATUS_RUNNING || !s->cgroup_path ||
+	    berth_cgroup_load(s->cgroup_path, s->systemd_cgroup, &cg, &ignored) < 0)
 		return st;
 	return berth_container_status(dirfd, s, cg);
 }

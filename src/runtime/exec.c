@@ -834,7 +834,7 @@ static int prepare(const struct berth_exec_options *o, struct exec_run *x, struc
 			return r;
 	}
 	if (x->state->cgroup_path) {
-		r = berth_cgroup_load(x->state->cgroup_path, &x->cg, err);
+		r = berth_cgroup_load(x->state->cgroup_path, x->state->systemd_cgroup, &x->cg, err);
 		if (r < 0)
 			return r;
 		/* best effort: without it the child joins through berth_cgroup_enter() */
@@ -849,7 +849,7 @@ static int prepare(const struct berth_exec_options *o, struct exec_run *x, struc
 		r = sub_cgroup_location(x->state->cgroup_path, o->cgroups,
 					berth_cgroup_get_mode(x->cg) == BERTH_CGROUP_UNIFIED, &loc, err);
 		if (r >= 0)
-			r = berth_cgroup_load(loc, &x->sub_cg, err);
+			r = berth_cgroup_load(loc, false, &x->sub_cg, err);
 		if (r < 0)
 			return r;
 	}

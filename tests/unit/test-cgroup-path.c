@@ -6,6 +6,8 @@
  */
 #include "cgroups/cgroup.h"
 
+#include "berth-config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -155,11 +157,16 @@ static void test_systemd_refused(void)
 {
 	_cleanup_error_ struct berth_error err = BERTH_ERROR_INIT;
 	struct berth_cgroup *cg = NULL;
-	int r = berth_cgroup_create("/system.slice/berth-x.scope", true, &cg, &err);
-	bool running = access("/run/systemd/system", F_OK) == 0;
+	int r;
 
+	/* with systemd as PID 1 this would make a real scope: tests/vm/systemd-tests.sh covers that */
+	if (BERTH_HAVE_SYSTEMD && access("/run/systemd/system", F_OK) == 0) {
+		tap_ok(true, "systemd driver refused # SKIP systemd is running here");
+		return;
+	}
+	r = berth_cgroup_create("/system.slice/berth-x.scope", true, &cg, &err);
 	tap_ok(r == -ENOTSUP && !cg && err.msg &&
-		       strstr(err.msg, running ? "not supported yet" : "/run/systemd/system missing"),
+		       strstr(err.msg, BERTH_HAVE_SYSTEMD ? "/run/systemd/system missing" : "without systemd support"),
 	       "systemd driver refused: %s", err.msg ? err.msg : "(no message)");
 }
 
@@ -302,7 +309,7 @@ static void test_lifecycle(const char *label, const char *abs, const char *neste
 	tap_ok(pid_in_cgroup(pid, abs, !v2, v2_line), "%s: /proc/%d/cgroup shows `%s` everywhere", label, (int)pid, abs);
 	tap_ok(has_pid(cg, pid, 1), "%s: get_pids lists only the child", label);
 
-	r = berth_cgroup_load(berth_cgroup_get_path(cg), &loaded, &err);
+	r = berth_cgroup_load(berth_cgroup_get_path(cg), false, &loaded, &err);
 	tap_ok(r == 0 && has_pid(loaded, pid, 1), "%s: load and get_pids", label);
 
 	/* a cgroup made inside the container must not stop destroy */
@@ -323,7 +330,7 @@ static void test_lifecycle(const char *label, const char *abs, const char *neste
 
 	/* the parent made by create stays (as with runc); clean it up through load */
 	parent = berth_xstrndup(abs, (size_t)(strrchr(abs, '/') - abs));
-	r = berth_cgroup_load(parent, &cg, &err);
+	r = berth_cgroup_load(parent, false, &cg, &err);
 	tap_ok(r == 0 && berth_cgroup_destroy(cg, &err) == 0, "%s: remove parent `%s`", label, parent);
 	berth_cgroup_free(cg);
 }
@@ -363,7 +370,7 @@ static void test_v1(void)
 	tap_diag("relative location: %s", shown(berth_cgroup_get_path(cg)));
 	pid = spawn_sleeper();
 	tap_ok(berth_cgroup_enter(cg, pid, &err) == 0, "v1 relative: enter");
-	r = berth_cgroup_load(berth_cgroup_get_path(cg), &loaded, &err);
+	r = berth_cgroup_load(berth_cgroup_get_path(cg), false, &loaded, &err);
 	tap_ok(r == 0 && has_pid(loaded, pid, 1), "v1 relative: load location and get_pids");
 	tap_ok(kill_and_reap(loaded, pid), "v1 relative: kill");
 	tap_ok(berth_cgroup_destroy(loaded, &err) == 0, "v1 relative: destroy%s%s", err.msg ? ": " : "",
@@ -372,16 +379,16 @@ static void test_v1(void)
 	berth_cgroup_free(cg);
 
 	/* a missing cgroup loads (delete of a half-removed container) and is empty */
-	r = berth_cgroup_load("/berth-test-does-not-exist/x", &cg, &err);
+	r = berth_cgroup_load("/berth-test-does-not-exist/x", false, &cg, &err);
 	tap_ok(r == 0 && has_pid(cg, 0, 0) && berth_cgroup_destroy(cg, &err) == 0, "load of a missing cgroup");
 	berth_cgroup_free(cg);
 	cg = NULL;
 
 	/* what the state file holds must be checked on load */
-	r = berth_cgroup_load("/a/../b", &cg, &err);
+	r = berth_cgroup_load("/a/../b", false, &cg, &err);
 	tap_ok(r == -EINVAL && !cg, "load rejects `..`: %s", err.msg ? err.msg : "");
 	berth_error_release(&err);
-	r = berth_cgroup_load("memory:relative\n", &cg, &err);
+	r = berth_cgroup_load("memory:relative\n", false, &cg, &err);
 	tap_ok(r == -EINVAL && !cg, "load rejects a relative per-hierarchy path: %s", err.msg ? err.msg : "");
 }
 
@@ -417,7 +424,7 @@ static void test_v2_delegation(const char *root, const char *abs)
 	berth_cgroup_destroy(cg, &err);
 	berth_cgroup_free(cg);
 	parent = berth_xstrndup(abs, (size_t)(strrchr(abs, '/') - abs));
-	if (berth_cgroup_load(parent, &cg, &err) == 0)
+	if (berth_cgroup_load(parent, false, &cg, &err) == 0)
 		berth_cgroup_destroy(cg, &err);
 	berth_cgroup_free(cg);
 }
