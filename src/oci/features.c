@@ -155,7 +155,7 @@ json_t *berth_oci_features(void)
 		      " s:{s:s}}",
 		      "ociVersionMin", "1.0.0", "ociVersionMax", BERTH_OCI_VERSION, "hooks", hooks, "mountOptions",
 		      string_list(mount_options), "linux", "namespaces", sorted_array(_BERTH_NS_MAX, ns_name),
-		      "capabilities", capabilities(), "cgroup", "v1", 1, "v2", 1, "systemd", 1, "systemdUser", 1,
+		      "capabilities", capabilities(), "cgroup", "v1", 1, "v2", 1, "systemd", BERTH_HAVE_SYSTEMD, "systemdUser", 0,
 		      "seccomp", seccomp(), "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt", "enabled", 0,
 		      "mountExtensions", "idmap", "enabled", 0, "annotations", "io.github.berth.version", BERTH_VERSION);
 	if (!f)
