@@ -7,7 +7,7 @@ BUILD_ASAN ?= build-asan
 RUNTIME_BIN = $(BUILD)/src/cmd/berth-runtime/berth-runtime
 RUN_DIR     = $(BUILD)/run
 
-.PHONY: all deps build asan run check check-unit check-e2e check-asan check-cgroup2 bench clean
+.PHONY: all deps build asan run check check-unit check-e2e check-asan check-cgroup2 check-systemd bench clean
 
 all: build
 
@@ -56,6 +56,11 @@ check-asan: deps asan
 check-cgroup2: build
 	scripts/deps.sh --vm
 	RUNTIME=$(RUNTIME_BIN) BERTH_VM_DIR=$(BUILD)/vm tests/vm/run.sh
+
+# The systemd cgroup driver with systemd as PID 1: a qemu VM (cached debootstrap rootfs), unified and hybrid.
+check-systemd: build
+	scripts/deps.sh --vm
+	RUNTIME=$(RUNTIME_BIN) BERTH_VM_DIR=$(BUILD)/vm-systemd tests/vm/systemd-run.sh
 
 bench: build
 	BERTH=$(abspath $(RUNTIME_BIN)) bench/run.sh

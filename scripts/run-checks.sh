@@ -5,7 +5,7 @@
 # BUILD_DIR/test-results/; the summary line also goes to .../summary.
 # Exits non-zero if anything failed.
 #
-# Environment: ASAN_BUILD=DIR also runs the unit tests of a sanitizer build; E2E=0 skips the bats suite; VM=0 skips the cgroup v2 VM tests; BATS_FILTER=REGEX passes -f to bats;
+# Environment: ASAN_BUILD=DIR also runs the unit tests of a sanitizer build; E2E=0 skips the bats suite; VM=0 skips the VM tests (cgroup v2, systemd), SYSTEMD_VM=0 only the systemd one; BATS_FILTER=REGEX passes -f to bats;
 # BATS_TEST_TIMEOUT (default 60) bounds each e2e test, E2E_TIMEOUT (default
 # 1800) the whole suite.
 set -uo pipefail
@@ -104,6 +104,21 @@ if [ "${VM:-1}" != 0 ]; then
 	count_tap "$results/vm.tap"
 	if [ "$vm_rc" -ne 0 ] && ! grep -q '^not ok' "$results/vm.tap"; then
 		echo "not ok - cgroup v2 VM did not complete (see $results/vm.log)"
+		failed=$((failed + 1))
+	fi
+fi
+
+# --- the systemd cgroup driver, with systemd as PID 1 in a VM -----------------------
+if [ "${VM:-1}" != 0 ] && [ "${SYSTEMD_VM:-1}" != 0 ]; then
+	echo "== systemd VM tests ($build)"
+	RUNTIME=$build/src/cmd/berth-runtime/berth-runtime BERTH_VM_DIR=$build/vm-systemd \
+		"$top/tests/vm/systemd-run.sh" >"$results/vm-systemd.log" 2>&1 </dev/null
+	vm_rc=$?
+	grep -E '^(not )?ok [0-9]' "$results/vm-systemd.log" >"$results/vm-systemd.tap"
+	cat "$results/vm-systemd.tap"
+	count_tap "$results/vm-systemd.tap"
+	if [ "$vm_rc" -ne 0 ] && ! grep -q '^not ok' "$results/vm-systemd.tap"; then
+		echo "not ok - systemd VM did not complete (see $results/vm-systemd.log)"
 		failed=$((failed + 1))
 	fi
 fi

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "engine/attach.h"
 #include "engine/monitor-spawn.h"
 #include "image/image-db.h"
 #include "image/overlay.h"
@@ -138,7 +139,7 @@ static char **exit_command(const struct berth_engine *e, const char *id)
 	return argv;
 }
 
-static int start_locked(struct berth_engine *e, struct berth_ctr *c, struct berth_error *err)
+static int start_locked(struct berth_engine *e, struct berth_ctr *c, int *ret_attach_fd, struct berth_error *err)
 {
 	_cleanup_free_ char *log = berth_engine_ctr_path(e, c->id, "ctr.log");
 	_cleanup_free_ char *exitf = berth_engine_ctr_path(e, c->id, "exit.json");
@@ -172,7 +173,16 @@ static int start_locked(struct berth_engine *e, struct berth_ctr *c, struct bert
 		return r;
 	if ((r = berth_monitor_spawn(&s, &monitor, &init, err)) < 0)
 		return r;
+	/* attached before the process runs: not a byte of its output is missed */
+	if (ret_attach_fd && (*ret_attach_fd = berth_attach_connect(attach, err)) < 0) {
+		berth_container_delete(e->runtime_root, c->id, true, &ignore, &ignore);
+		return *ret_attach_fd;
+	}
 	if ((r = berth_container_start(e->runtime_root, c->id, &warn, err)) < 0) {
+		if (ret_attach_fd) {
+			close(*ret_attach_fd);
+			*ret_attach_fd = -EBADF;
+		}
 		berth_container_delete(e->runtime_root, c->id, true, &ignore, &ignore);
 		return r;
 	}
@@ -186,6 +196,11 @@ static int start_locked(struct berth_engine *e, struct berth_ctr *c, struct bert
 }
 
 int berth_ctr_start(struct berth_engine *e, const char *ref, struct berth_error *err)
+{
+	return berth_ctr_start_attached(e, ref, NULL, err);
+}
+
+int berth_ctr_start_attached(struct berth_engine *e, const char *ref, int *ret_attach_fd, struct berth_error *err)
 {
 	struct berth_ctr c = { 0 };
 	_cleanup_close_ int lock = -EBADF;
@@ -201,7 +216,13 @@ int berth_ctr_start(struct berth_engine *e, const char *ref, struct berth_error 
 	if (r == 0 && c.state == BERTH_CTR_PAUSED)
 		r = berth_error_setx(err, EBUSY, "cannot start a paused container, try unpause instead");
 	else if (r == 0 && c.state != BERTH_CTR_RUNNING)
-		r = start_locked(e, &c, err);
+		r = start_locked(e, &c, ret_attach_fd, err);
+	else if (r == 0 && ret_attach_fd) {
+		/* already running: attach to it as it is */
+		_cleanup_free_ char *attach = berth_engine_run_path(e, c.id, "attach");
+		if ((*ret_attach_fd = berth_attach_connect(attach, err)) < 0)
+			r = *ret_attach_fd;
+	}
 	if (r < 0)
 		berth_error_prefix(err, "start %s", ref);
 	berth_ctr_release(&c);

@@ -50,6 +50,11 @@ int berth_ctr_get(struct berth_engine *e, const char *ref, struct berth_ctr *ret
  * monitor holds its stdio.  A running container is left alone (0).
  */
 int berth_ctr_start(struct berth_engine *e, const char *ref, struct berth_error *err);
+/*
+ * The same, connected to the monitor's attach socket before the process
+ * runs (run without -d, start -a): *ret_attach_fd is for berth_attach_session().
+ */
+int berth_ctr_start_attached(struct berth_engine *e, const char *ref, int *ret_attach_fd, struct berth_error *err);
 
 /* Send a signal ("KILL", "9", "SIGTERM") to the init; the container must be running. */
 int berth_ctr_kill(struct berth_engine *e, const char *ref, const char *signal, struct berth_error *err);
