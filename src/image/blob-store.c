@@ -91,10 +91,12 @@ int berth_blob_writer_new(struct berth_store *s, const char *expected_digest, in
 		snprintf(w->expected_digest, sizeof(w->expected_digest), "%s", expected_digest);
 	r = open_temp(s, w, err);
 	if (r < 0) {
-		if (w->fd >= 0)
+		/* only a file we created is ours to remove */
+		if (w->fd >= 0) {
 			close(w->fd);
-		if (w->tmp_name)
-			unlinkat(s->tmp_fd, w->tmp_name, 0);
+			if (w->tmp_name)
+				unlinkat(s->tmp_fd, w->tmp_name, 0);
+		}
 		free(w->tmp_name);
 		free(w);
 		return r;
