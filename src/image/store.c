@@ -97,15 +97,17 @@ static char *absolute_path(const char *p)
 	return berth_xasprintf("%s/%s", cwd, p);
 }
 
-static int open_subdir(int dirfd, const char *name, const char *root, int *ret, struct berth_error *err)
+/* name is relative to dirfd; display, relative to the root, is for messages */
+static int open_subdir(struct berth_store *s, int dirfd, const char *name, const char *display, int *ret,
+		       struct berth_error *err)
 {
 	int fd;
 
 	if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
-		return berth_error_set(err, errno, "mkdir \"%s/%s\"", root, name);
+		return berth_error_set(err, errno, "mkdir \"%s/%s\"", s->root, display);
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return berth_error_set(err, errno, "open \"%s/%s\"", root, name);
+		return berth_error_set(err, errno, "open \"%s/%s\"", s->root, display);
 	*ret = fd;
 	return 0;
 }
@@ -167,16 +169,16 @@ static int store_open_dirs(struct berth_store *s, struct berth_error *err)
 		if (errno != EINTR)
 			return berth_error_set(err, errno, "lock \"%s/lock\"", s->root);
 
-	r = open_subdir(s->root_fd, "blobs", s->root, &blobs_fd, err);
+	r = open_subdir(s, s->root_fd, "blobs", "blobs", &blobs_fd, err);
 	if (r < 0)
 		return r;
-	r = open_subdir(blobs_fd, "sha256", s->root, &s->blobs_fd, err);
-	if (r < 0)
-		return berth_error_prefix(err, "blobs");
-	r = open_subdir(s->root_fd, "layers", s->root, &s->layers_fd, err);
+	r = open_subdir(s, blobs_fd, "sha256", "blobs/sha256", &s->blobs_fd, err);
 	if (r < 0)
 		return r;
-	r = open_subdir(s->root_fd, "tmp", s->root, &s->tmp_fd, err);
+	r = open_subdir(s, s->root_fd, "layers", "layers", &s->layers_fd, err);
+	if (r < 0)
+		return r;
+	r = open_subdir(s, s->root_fd, "tmp", "tmp", &s->tmp_fd, err);
 	if (r < 0)
 		return r;
 	return ensure_layout(s, err);
