@@ -165,6 +165,7 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 		}
 	}
 	o.id = (char *)id;
+	o.init_path = e->init_path;
 	o.uid = user.uid;
 	o.gid = user.gid;
 	o.additional_gids = user.groups;

@@ -95,3 +95,19 @@ int64_t berth_parse_time(const char *s);
 
 /* Nanoseconds since the epoch (CLOCK_REALTIME). */
 int64_t berth_now_ns(void);
+
+/* `berth exec`: a process in a running container, with this process's stdio. */
+struct berth_exec_request {
+	char **args;
+	bool tty;
+	bool interactive; /* -i: else stdin is /dev/null */
+	bool detach;
+	char **env;
+	const char *user; /* -u, resolved in the container's root */
+	const char *workdir;
+	bool privileged;
+};
+
+/* *ret_status: the process's exit status (docker: 126 cannot run, 127 not found). */
+int berth_ctr_exec(struct berth_engine *e, const char *ref, const struct berth_exec_request *req, int *ret_status,
+		   struct berth_error *err);

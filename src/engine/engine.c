@@ -29,26 +29,32 @@ static char *self_exe(void)
 	return berth_xstrdup(buf);
 }
 
-static char *find_monitor(const char *self)
+/*
+ * A helper program of berth's own (never one from an image): $ENV, else
+ * beside the berth binary, in libexec/berth, or in the build tree
+ * (src/cmd/berth -> src/cmd/<name>).
+ */
+static char *find_helper(const char *self, const char *env_name, const char *name)
 {
-	const char *env = getenv("BERTH_MONITOR");
+	const char *env = getenv(env_name);
 	_cleanup_free_ char *dir = NULL;
 	char *slash, *p;
 
 	if (env && *env)
 		return berth_xstrdup(env);
-	if (!self)
-		return berth_xstrdup("/usr/local/bin/berth-monitor");
-	dir = berth_xstrdup(self);
+	dir = berth_xstrdup(self ? self : "/usr/local/bin/berth");
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
-	/* installed side by side, or the build tree's src/cmd/berth -> src/cmd/berth-monitor */
-	p = berth_xasprintf("%s/berth-monitor", dir);
+	p = berth_xasprintf("%s/%s", dir, name);
 	if (access(p, X_OK) == 0)
 		return p;
 	free(p);
-	return berth_xasprintf("%s/../berth-monitor/berth-monitor", dir);
+	p = berth_xasprintf("%s/../libexec/berth/%s", dir, name);
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
+	return berth_xasprintf("%s/../%s/%s", dir, name, name);
 }
 
 int berth_engine_open(const char *root, const char *run_root, struct berth_engine **ret, struct berth_error *err)
@@ -68,7 +74,8 @@ int berth_engine_open(const char *root, const char *run_root, struct berth_engin
 	e->self_path = self_exe();
 	if (!e->self_path && getenv("BERTH_SELF"))
 		e->self_path = berth_xstrdup(getenv("BERTH_SELF"));
-	e->monitor_path = find_monitor(e->self_path);
+	e->monitor_path = find_helper(e->self_path, "BERTH_MONITOR", "berth-monitor");
+	e->init_path = find_helper(e->self_path, "BERTH_INIT", "berth-init");
 	e->store = TAKE_PTR(store);
 	if ((r = berth_mkdir_p(e->ctr_dir, 0700, err)) < 0 || (r = berth_mkdir_p(e->run_dir, 0700, err)) < 0) {
 		berth_engine_free(e);
@@ -87,6 +94,7 @@ void berth_engine_free(struct berth_engine *e)
 	free(e->run_dir);
 	free(e->runtime_root);
 	free(e->monitor_path);
+	free(e->init_path);
 	free(e->self_path);
 	free(e);
 }

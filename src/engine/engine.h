@@ -24,6 +24,7 @@ struct berth_engine {
 	char *run_dir;      /* <runroot>/containers */
 	char *runtime_root; /* <runroot>/runtime */
 	char *monitor_path; /* berth-monitor: $BERTH_MONITOR, else next to the berth binary */
+	char *init_path;    /* berth-init (--init): $BERTH_INIT, else found the same way */
 	char *self_path;    /* the berth binary, for the monitor's exit command */
 };
 
