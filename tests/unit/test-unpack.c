@@ -980,7 +980,8 @@ static void test_copy_over(void)
 		FILE_("opq/.wh..wh..opq", ""), FILE_("opq/mine", "mine\n"), DIR_("was-link/"),
 		FILE_("was-link/passwd", "pwned\n"), LINK_("sym", "/berth-test-nonexistent/hosts"),
 		FILE_("caps", "c", .perm = 0755, .xname = { "user.a" }, .xval = { "1" }),
-		(&(struct ent){ .name = "fifo", .type = AE_IFIFO, .perm = 0640, .uid = 8 }), FILE_("dir-now-file", "f\n"));
+		(&(struct ent){ .name = "fifo", .type = AE_IFIFO, .perm = 0640, .uid = 8 }), FILE_("dir-now-file", "f\n"),
+		FILE_(".wh.lnk", ""), DIR_("opq-lnk/"), FILE_("opq-lnk/.wh..wh..opq", ""), FILE_("opq-lnk/f", "f\n"));
 	TAP_OK(r == 0);
 	/* move it aside, make a fresh dest holding the "lower" content */
 	renameat(j.fd, "dest", j.fd, "layer");
@@ -998,6 +999,9 @@ static void test_copy_over(void)
 	symlinkat(j.outside, j.dest, "was-link");
 	mkdirat(j.dest, "dir-now-file", 0755);
 	mkdirat(j.dest, "dir-now-file/x", 0755);
+	/* symlinks in dest where the layer deletes or has an opaque directory: never followed */
+	symlinkat(j.outside, j.dest, "lnk");
+	symlinkat("../outside/dir", j.dest, "opq-lnk");
 	/* the snapshot covers jail/layer and jail/outside */
 	before = snapshot(&j);
 	r = berth_layer_copy_over(layer, j.dest, &err);
@@ -1022,6 +1026,8 @@ static void test_copy_over(void)
 	TAP_OK(lmode(j.dest, "was-link") == (S_IFDIR | 0755) && file_is(j.dest, "was-link/passwd", "pwned\n"));
 	TAP_OK(lmode(j.dest, "sym") == (S_IFLNK | 0777) && lmode(j.dest, "fifo") == (S_IFIFO | 0640));
 	TAP_OK(file_is(j.dest, "dir-now-file", "f\n"));
+	TAP_OK(lmode(j.dest, "lnk") == 0 && lmode(j.dest, "opq-lnk") == (S_IFDIR | 0755) &&
+	       file_is(j.dest, "opq-lnk/f", "f\n"));
 	TAP_OK(fstat(j.dest, &st) == 0 && st.st_mtim.tv_sec == 1600000000 && (st.st_mode & 07777) == 0755);
 	jail_release(&j);
 }
