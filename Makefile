@@ -65,6 +65,7 @@ check-systemd: build
 bench: build
 	BERTH=$(abspath $(RUNTIME_BIN)) bench/run.sh
 	BERTH=$(abspath $(RUNTIME_BIN)) bench/exec.sh
+	INFLATE_BENCH=$(abspath $(BUILD))/tests/helpers/inflate-bench bench/inflate.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) bench/results

@@ -277,5 +277,9 @@ int main(void)
 	test_exit_command_signal_and_rss();
 	test_tty();
 	test_create_fails();
+	{
+		_cleanup_error_ struct berth_error err = BERTH_ERROR_INIT;
+		berth_rm_rf_at(AT_FDCWD, dir, &err);
+	}
 	return tap_done();
 }
