@@ -1,4 +1,5 @@
 #include "blob-store.h"
+#include "blob-store-internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -251,7 +252,8 @@ void berth_blob_writer_free(struct berth_blob_writer *w)
 	free(w);
 }
 
-ssize_t berth_blob_writer_follow(struct berth_blob_writer *w, uint64_t *offset, void *buf, size_t len)
+ssize_t berth_blob_writer_follow_cancellable(struct berth_blob_writer *w, uint64_t *offset, void *buf, size_t len,
+					     const atomic_bool *cancel)
 {
 	uint64_t avail;
 	ssize_t n;
@@ -259,9 +261,9 @@ ssize_t berth_blob_writer_follow(struct berth_blob_writer *w, uint64_t *offset, 
 	if (len == 0)
 		return 0;
 	pthread_mutex_lock(&w->lock);
-	while (w->state == WRITER_OPEN && *offset >= w->visible)
+	while (w->state == WRITER_OPEN && *offset >= w->visible && !(cancel && atomic_load(cancel)))
 		pthread_cond_wait(&w->cond, &w->lock);
-	if (w->state == WRITER_ABORTED) {
+	if (w->state == WRITER_ABORTED || (cancel && atomic_load(cancel))) {
 		pthread_mutex_unlock(&w->lock);
 		return -ECANCELED;
 	}
@@ -280,6 +282,23 @@ ssize_t berth_blob_writer_follow(struct berth_blob_writer *w, uint64_t *offset, 
 		return -EIO; /* the file is shorter than what was written: cannot happen */
 	*offset += (uint64_t)n;
 	return n;
+}
+
+ssize_t berth_blob_writer_follow(struct berth_blob_writer *w, uint64_t *offset, void *buf, size_t len)
+{
+	return berth_blob_writer_follow_cancellable(w, offset, buf, len, NULL);
+}
+
+void berth_blob_writer_wake(struct berth_blob_writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+const char *berth_blob_writer_expected_digest(const struct berth_blob_writer *w)
+{
+	return w->expected_digest[0] ? w->expected_digest : NULL;
 }
 
 bool berth_blob_exists(struct berth_store *s, const char *digest)
