@@ -10,6 +10,7 @@
  * left untagged, "<none>").
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/error.h"

@@ -4,6 +4,7 @@
  * configs: the parts berth needs, validated (every digest is checked with
  * berth_digest_validate before it is stored here).
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
