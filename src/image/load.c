@@ -305,6 +305,13 @@ static const struct berth_image_layer *known_layer(struct load_ctx *ctx, const s
 	return NULL;
 }
 
+static bool member_task(struct load_ctx *ctx, const char *path)
+{
+	struct load_member *m = load_member_find(ctx, path);
+
+	return m && m->task;
+}
+
 /*
  * Build the plan from the JSON members and mark the members whose layers
  * the store lacks.  1 while members it needs are still unread.
@@ -322,7 +329,7 @@ static int plan(struct load_ctx *ctx, struct berth_error *err)
 		if (!ctx->complete)
 			return 1;
 		return berth_error_setx(err, EINVAL,
-					"not a docker or OCI archive: no \"manifest.json\" or \"index.json\" member");
+					"not a docker or OCI archive (or cut short): no \"manifest.json\" or \"index.json\" member");
 	}
 	r = docker ? load_docker_plan(ctx, err) : load_oci_plan(ctx, err);
 	if (r == 0 && ctx->n_images == 0)
@@ -339,7 +346,7 @@ static int plan(struct load_ctx *ctx, struct berth_error *err)
 			struct load_layer *l = &ctx->images[i].layers[j];
 
 			l->have = known_layer(ctx, l) != NULL;
-			if (l->have)
+			if (l->have && !member_task(ctx, l->member))
 				load_progress(ctx, "Copying blob %s skipped: already exists",
 					      l->blob_digest ? l->blob_digest : l->diff_id);
 			else if (ctx->complete && !load_member_find(ctx, l->member))
@@ -498,6 +505,7 @@ static int stream_layer(struct load_ctx *ctx, struct archive *a, struct load_mem
 struct reader {
 	int fd;
 	bool seekable;
+	off_t size; /* of the file, when seekable */
 	char *buf;
 };
 
@@ -519,13 +527,22 @@ static la_ssize_t reader_read(struct archive *a, void *opaque, const void **ret_
 	}
 }
 
-/* Skipping a member's data: lseek on a file; libarchive reads through it on a pipe. */
+/*
+ * Skipping a member's data: lseek on a file (libarchive reads through it on
+ * a pipe).  Never past the end, so a truncated file reads as truncated.
+ */
 static la_int64_t reader_skip(struct archive *a, void *opaque, la_int64_t request)
 {
 	struct reader *rd = opaque;
+	off_t pos;
 
 	if (!rd->seekable || request <= 0)
 		return 0;
+	pos = lseek(rd->fd, 0, SEEK_CUR);
+	if (pos < 0 || pos >= rd->size)
+		return 0;
+	if (request > rd->size - pos)
+		request = rd->size - pos;
 	if (lseek(rd->fd, request, SEEK_CUR) < 0)
 		return 0;
 	return request;
@@ -726,11 +743,19 @@ static int walk_member(struct load_ctx *ctx, struct archive *a, struct archive_e
 static int walk(struct load_ctx *ctx, int fd, bool seekable, enum walk_mode mode, struct berth_error *err)
 {
 	_cleanup_free_ char *buf = berth_xmalloc(READ_BUF_SIZE);
+	_cleanup_free_ char *last = NULL;
 	struct reader rd = { .fd = fd, .seekable = seekable, .buf = buf };
-	struct archive *a = archive_read_new();
+	struct archive *a = NULL;
 	struct archive_entry *e = NULL;
+	struct stat st;
 	int r = 0;
 
+	if (seekable) {
+		if (fstat(fd, &st) < 0)
+			return berth_error_set(err, errno, "stat the archive");
+		rd.size = st.st_size;
+	}
+	a = archive_read_new();
 	/* not _all: some of those run external programs */
 	archive_read_support_filter_gzip(a);
 	archive_read_support_filter_zstd(a);
@@ -752,10 +777,14 @@ static int walk(struct load_ctx *ctx, int fd, bool seekable, enum walk_mode mode
 		if (ar == ARCHIVE_EOF)
 			break;
 		if (ar < ARCHIVE_WARN) {
-			r = berth_error_setx(err, archive_errno(a) > 0 ? archive_errno(a) : EIO, "read archive: %s",
+			/* skipping the previous member's data fails here when it is cut short */
+			r = berth_error_setx(err, archive_errno(a) > 0 ? archive_errno(a) : EIO, "read archive%s%s%s: %s",
+					     last ? " after member \"" : "", last ? last : "", last ? "\"" : "",
 					     archive_error_string(a));
 			break;
 		}
+		free(last);
+		last = berth_xstrdup(archive_entry_pathname(e));
 		r = walk_member(ctx, a, e, mode, err);
 		if (r < 0)
 			break;
