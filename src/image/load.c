@@ -305,6 +305,18 @@ static const struct berth_image_layer *known_layer(struct load_ctx *ctx, const s
 	return NULL;
 }
 
+/* Whether a layer before layer j of image i has the same chain (one progress line each). */
+static bool chain_seen(struct load_ctx *ctx, size_t i, size_t j)
+{
+	const char *chain = ctx->images[i].layers[j].chain_id;
+
+	for (size_t a = 0; a <= i; a++)
+		for (size_t b = 0; b < (a == i ? j : ctx->images[a].n_layers); b++)
+			if (strcmp(ctx->images[a].layers[b].chain_id, chain) == 0)
+				return true;
+	return false;
+}
+
 static bool member_task(struct load_ctx *ctx, const char *path)
 {
 	struct load_member *m = load_member_find(ctx, path);
@@ -346,7 +358,7 @@ static int plan(struct load_ctx *ctx, struct berth_error *err)
 			struct load_layer *l = &ctx->images[i].layers[j];
 
 			l->have = known_layer(ctx, l) != NULL;
-			if (l->have && !member_task(ctx, l->member))
+			if (l->have && !member_task(ctx, l->member) && !chain_seen(ctx, i, j))
 				load_progress(ctx, "Copying blob %s skipped: already exists",
 					      l->blob_digest ? l->blob_digest : l->diff_id);
 			else if (ctx->complete && !load_member_find(ctx, l->member))
