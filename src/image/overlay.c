@@ -73,17 +73,28 @@ static char *lowerdir_option(char *const *chain_ids, size_t n)
 	return out;
 }
 
-static int overlay_create(struct berth_store *s, int fsfd, struct berth_error *err)
+/* Configure and create the superblock: lower dirs resolve relative to layers/, our cwd meanwhile. */
+static int overlay_create(struct berth_store *s, int fsfd, const char *lower, const char *upper, const char *work,
+			  struct berth_error *err)
 {
 	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int r = 0, saved;
 
 	if (cwd < 0)
 		return berth_error_set(err, errno, "open the working directory");
-	/* overlayfs looks the lower dirs up when the superblock is made: relative to layers/ */
+	/* older kernels look lowerdir up at CMD_CREATE, newer ones at fsconfig: both run in layers/ */
 	if (fchdir(s->layers_fd) < 0)
 		return berth_error_set(err, errno, "chdir \"%s/layers\"", s->root);
-	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0)
+		r = fs_error(fsfd, errno, "overlay lowerdir", err);
+	if (r == 0 && upper &&
+	    (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+	     fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0))
+		r = fs_error(fsfd, errno, "overlay upperdir/workdir", err);
+	/* layers are shared by many mounts: no inode index tying a lower dir to one upper (docker does the same) */
+	if (r == 0 && fsconfig(fsfd, FSCONFIG_SET_STRING, "index", "off", 0) < 0)
+		r = fs_error(fsfd, errno, "overlay index=off", err);
+	if (r == 0 && fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		r = fs_error(fsfd, errno, "create the overlay", err);
 	saved = errno;
 	if (fchdir(cwd) < 0)
@@ -102,15 +113,7 @@ static int overlay_mount(struct berth_store *s, char *const *chain_ids, size_t n
 	fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fsfd < 0)
 		return berth_error_set(err, errno, "fsopen overlay");
-	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0)
-		return fs_error(fsfd, errno, "overlay lowerdir", err);
-	if (upper && (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
-		      fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0))
-		return fs_error(fsfd, errno, "overlay upperdir/workdir", err);
-	/* layers are shared by many mounts: no inode index tying a lower dir to one upper (docker does the same) */
-	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "index", "off", 0) < 0 && errno != EINVAL)
-		return fs_error(fsfd, errno, "overlay index=off", err);
-	r = overlay_create(s, fsfd, err);
+	r = overlay_create(s, fsfd, lower, upper, work, err);
 	if (r < 0)
 		return r;
 	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, upper ? 0 : MOUNT_ATTR_RDONLY);
