@@ -224,7 +224,7 @@ int cli_fail(const struct berth_error *err)
 
 	fprintf(stderr, "berth: %s\n", msg);
 	/* docker's "No such image: x" (and later container, volume...) is the one exit status 1 */
-	return err->code == ENOENT && strncmp(msg, "No such ", 8) == 0 ? CLI_EXIT_FAILURE : CLI_EXIT_ENGINE;
+	return err->code == ENOENT && strstr(msg, "No such ") ? CLI_EXIT_FAILURE : CLI_EXIT_ENGINE;
 }
 
 int cli_failf(int code, const char *fmt, ...)
