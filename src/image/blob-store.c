@@ -45,7 +45,7 @@ static int open_temp(struct berth_store *s, struct berth_blob_writer *w, struct 
 	/* An O_TMPFILE has no name until it is complete: a crash leaves nothing behind. */
 	w->fd = openat(s->tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
 	if (w->fd >= 0)
-		return 0;
+		goto chmod;
 	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
 		return berth_error_set(err, errno, "create a temp file in \"%s/tmp\"", s->root);
 
@@ -58,11 +58,16 @@ static int open_temp(struct berth_store *s, struct berth_blob_writer *w, struct 
 		w->tmp_name = berth_xasprintf("blob-%.16s", berth_digest_hex(rnd));
 		w->fd = openat(s->tmp_fd, w->tmp_name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (w->fd >= 0)
-			return 0;
+			goto chmod;
 		if (errno != EEXIST)
 			return berth_error_set(err, errno, "create \"%s/tmp/%s\"", s->root, w->tmp_name);
 	}
 	return berth_error_setx(err, EEXIST, "create a temp file in \"%s/tmp\": no free name", s->root);
+chmod:
+	/* the same mode whatever the umask: blobs are not secret, the store root keeps others out */
+	if (fchmod(w->fd, 0644) < 0)
+		return berth_error_set(err, errno, "chmod a temp file in \"%s/tmp\"", s->root);
+	return 0;
 }
 
 int berth_blob_writer_new(struct berth_store *s, const char *expected_digest, int64_t expected_size, uint64_t max_size,
@@ -86,6 +91,12 @@ int berth_blob_writer_new(struct berth_store *s, const char *expected_digest, in
 		snprintf(w->expected_digest, sizeof(w->expected_digest), "%s", expected_digest);
 	r = open_temp(s, w, err);
 	if (r < 0) {
+		/* only a file we created is ours to remove */
+		if (w->fd >= 0) {
+			close(w->fd);
+			if (w->tmp_name)
+				unlinkat(s->tmp_fd, w->tmp_name, 0);
+		}
 		free(w->tmp_name);
 		free(w);
 		return r;

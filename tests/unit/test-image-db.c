@@ -216,6 +216,21 @@ static void test_images(void)
 	/* 2 manifests, 2 configs, layer blobs base (shared), a1, a2, b1 */
 	TAP_OK(berth_strv_length(blobs) == 8);
 
+	/* digests become paths later: invalid ones never get in */
+	{
+		struct fake_image bad;
+
+		fake_image(&bad, "bad", 2, NULL);
+		bad.layers[1].chain_id = (char *)"sha256:../../etc";
+		TAP_OK(berth_db_put_image(db, &bad.img, &err) == -EINVAL && strstr(err.msg, "layer 1"));
+		fake_image(&bad, "bad", 2, NULL);
+		bad.img.manifest_digest = (char *)"md5:x";
+		TAP_OK(berth_db_put_image(db, &bad.img, &err) == -EINVAL);
+		TAP_OK(berth_db_get_image(db, bad.id, &got, &err) == -ENOENT);
+		TAP_OK(berth_db_add_layer(db, "../x", NULL, a.diff[0], 1, &err) == -EINVAL);
+		TAP_OK(berth_db_add_layer(db, a.chain[1], "sha256:zz", a.diff[1], 1, &err) == -EINVAL);
+	}
+
 	/* layers: added once, in use by images, unused once the images go */
 	for (size_t i = 0; i < 3; i++)
 		TAP_OK(berth_db_add_layer(db, a.chain[i], i ? a.chain[i - 1] : NULL, a.diff[i], 1000, &err) == 0);
