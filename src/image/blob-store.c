@@ -1,4 +1,5 @@
 #include "blob-store.h"
+#include "blob-store-internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -44,7 +45,7 @@ static int open_temp(struct berth_store *s, struct berth_blob_writer *w, struct 
 	/* An O_TMPFILE has no name until it is complete: a crash leaves nothing behind. */
 	w->fd = openat(s->tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
 	if (w->fd >= 0)
-		return 0;
+		goto chmod;
 	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
 		return berth_error_set(err, errno, "create a temp file in \"%s/tmp\"", s->root);
 
@@ -57,11 +58,16 @@ static int open_temp(struct berth_store *s, struct berth_blob_writer *w, struct 
 		w->tmp_name = berth_xasprintf("blob-%.16s", berth_digest_hex(rnd));
 		w->fd = openat(s->tmp_fd, w->tmp_name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (w->fd >= 0)
-			return 0;
+			goto chmod;
 		if (errno != EEXIST)
 			return berth_error_set(err, errno, "create \"%s/tmp/%s\"", s->root, w->tmp_name);
 	}
 	return berth_error_setx(err, EEXIST, "create a temp file in \"%s/tmp\": no free name", s->root);
+chmod:
+	/* the same mode whatever the umask: blobs are not secret, the store root keeps others out */
+	if (fchmod(w->fd, 0644) < 0)
+		return berth_error_set(err, errno, "chmod a temp file in \"%s/tmp\"", s->root);
+	return 0;
 }
 
 int berth_blob_writer_new(struct berth_store *s, const char *expected_digest, int64_t expected_size, uint64_t max_size,
@@ -85,6 +91,12 @@ int berth_blob_writer_new(struct berth_store *s, const char *expected_digest, in
 		snprintf(w->expected_digest, sizeof(w->expected_digest), "%s", expected_digest);
 	r = open_temp(s, w, err);
 	if (r < 0) {
+		/* only a file we created is ours to remove */
+		if (w->fd >= 0) {
+			close(w->fd);
+			if (w->tmp_name)
+				unlinkat(s->tmp_fd, w->tmp_name, 0);
+		}
 		free(w->tmp_name);
 		free(w);
 		return r;
@@ -251,7 +263,8 @@ void berth_blob_writer_free(struct berth_blob_writer *w)
 	free(w);
 }
 
-ssize_t berth_blob_writer_follow(struct berth_blob_writer *w, uint64_t *offset, void *buf, size_t len)
+ssize_t berth_blob_writer_follow_cancellable(struct berth_blob_writer *w, uint64_t *offset, void *buf, size_t len,
+					     const atomic_bool *cancel)
 {
 	uint64_t avail;
 	ssize_t n;
@@ -259,9 +272,9 @@ ssize_t berth_blob_writer_follow(struct berth_blob_writer *w, uint64_t *offset, 
 	if (len == 0)
 		return 0;
 	pthread_mutex_lock(&w->lock);
-	while (w->state == WRITER_OPEN && *offset >= w->visible)
+	while (w->state == WRITER_OPEN && *offset >= w->visible && !(cancel && atomic_load(cancel)))
 		pthread_cond_wait(&w->cond, &w->lock);
-	if (w->state == WRITER_ABORTED) {
+	if (w->state == WRITER_ABORTED || (cancel && atomic_load(cancel))) {
 		pthread_mutex_unlock(&w->lock);
 		return -ECANCELED;
 	}
@@ -280,6 +293,23 @@ ssize_t berth_blob_writer_follow(struct berth_blob_writer *w, uint64_t *offset, 
 		return -EIO; /* the file is shorter than what was written: cannot happen */
 	*offset += (uint64_t)n;
 	return n;
+}
+
+ssize_t berth_blob_writer_follow(struct berth_blob_writer *w, uint64_t *offset, void *buf, size_t len)
+{
+	return berth_blob_writer_follow_cancellable(w, offset, buf, len, NULL);
+}
+
+void berth_blob_writer_wake(struct berth_blob_writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+const char *berth_blob_writer_expected_digest(const struct berth_blob_writer *w)
+{
+	return w->expected_digest[0] ? w->expected_digest : NULL;
 }
 
 bool berth_blob_exists(struct berth_store *s, const char *digest)

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "digest.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -331,6 +332,9 @@ int berth_db_add_layer(struct berth_db *db, const char *chain_id, const char *pa
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r;
 
+	if (berth_digest_validate(chain_id, err) < 0 || berth_digest_validate(diff_id, err) < 0 ||
+	    (parent_chain_id && *parent_chain_id && berth_digest_validate(parent_chain_id, err) < 0))
+		return berth_error_prefix(err, "record layer");
 	r = prepare(db,
 		    "INSERT INTO layers (chain_id, parent, diff_id, diff_size) VALUES (?1, ?2, ?3, ?4)"
 		    " ON CONFLICT (chain_id) DO NOTHING",
@@ -496,11 +500,20 @@ int berth_db_put_image(struct berth_db *db, const struct berth_image *img, struc
 	int64_t size = 0;
 	int r;
 
-	if (!img->id || !img->manifest_digest || !img->manifest_media_type)
-		return berth_error_setx(err, EINVAL, "store image: id, manifest digest and media type are required");
-	for (size_t i = 0; i < img->n_layers; i++)
-		if (!img->layers[i].chain_id || !img->layers[i].diff_id || !img->layers[i].blob_digest)
-			return berth_error_setx(err, EINVAL, "store image %s: layer %zu is incomplete", img->id, i);
+	/* digests here become paths later: only valid ones get in */
+	if (!img->manifest_media_type)
+		return berth_error_setx(err, EINVAL, "store image: no manifest media type");
+	if (berth_digest_validate(img->id, err) < 0)
+		return berth_error_prefix(err, "store image: id");
+	if (berth_digest_validate(img->manifest_digest, err) < 0)
+		return berth_error_prefix(err, "store image %s: manifest", img->id);
+	for (size_t i = 0; i < img->n_layers; i++) {
+		const struct berth_image_layer *l = &img->layers[i];
+
+		if (berth_digest_validate(l->chain_id, err) < 0 || berth_digest_validate(l->diff_id, err) < 0 ||
+		    berth_digest_validate(l->blob_digest, err) < 0)
+			return berth_error_prefix(err, "store image %s: layer %zu", img->id, i);
+	}
 	for (size_t i = 0; i < img->n_layers; i++)
 		size += img->layers[i].diff_size;
 

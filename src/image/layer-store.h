@@ -27,7 +27,11 @@ int berth_layer_job_wait(struct berth_layer_job *j, struct berth_unpack_result *
  */
 int berth_layer_job_commit(struct berth_layer_job *j, const char *chain_id, const char *parent_chain_id,
 			   struct berth_error *err);
-/* Free; an uncommitted job's temp dir is removed (a running thread is cancelled and joined first). */
+/*
+ * Free; an uncommitted job's temp dir is removed (a running thread is
+ * cancelled and joined first; the blob it follows is left alone).  Free a
+ * job before the blob writer it follows.
+ */
 void berth_layer_job_free(struct berth_layer_job *j);
 static inline void berth_layer_job_freep(struct berth_layer_job **j)
 {

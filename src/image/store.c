@@ -97,25 +97,24 @@ static char *absolute_path(const char *p)
 	return berth_xasprintf("%s/%s", cwd, p);
 }
 
-static int open_subdir(int dirfd, const char *name, const char *root, int *ret, struct berth_error *err)
+/* name is relative to dirfd; display, relative to the root, is for messages */
+static int open_subdir(struct berth_store *s, int dirfd, const char *name, const char *display, int *ret,
+		       struct berth_error *err)
 {
 	int fd;
 
 	if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
-		return berth_error_set(err, errno, "mkdir \"%s/%s\"", root, name);
+		return berth_error_set(err, errno, "mkdir \"%s/%s\"", s->root, display);
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return berth_error_set(err, errno, "open \"%s/%s\"", root, name);
+		return berth_error_set(err, errno, "open \"%s/%s\"", s->root, display);
 	*ret = fd;
 	return 0;
 }
 
-static int write_empty_index(int root_fd, struct berth_error *err)
-{
-	static const char empty[] = "{\"schemaVersion\":2,\"mediaType\":\"" BERTH_MT_OCI_INDEX "\",\"manifests\":[]}";
+#define EMPTY_INDEX "{\"schemaVersion\":2,\"mediaType\":\"" BERTH_MT_OCI_INDEX "\",\"manifests\":[]}"
 
-	return berth_write_file_atomic(root_fd, "index.json", empty, strlen(empty), 0600, err);
-}
+static int write_root_file(struct berth_store *s, const char *name, const char *data, struct berth_error *err);
 
 /* The layout files, written once; a concurrent first open writes the same bytes. */
 static int ensure_layout(struct berth_store *s, struct berth_error *err)
@@ -123,12 +122,12 @@ static int ensure_layout(struct berth_store *s, struct berth_error *err)
 	int r;
 
 	if (faccessat(s->root_fd, "oci-layout", F_OK, 0) < 0) {
-		r = berth_write_file_atomic(s->root_fd, "oci-layout", OCI_LAYOUT, strlen(OCI_LAYOUT), 0600, err);
+		r = write_root_file(s, "oci-layout", OCI_LAYOUT, err);
 		if (r < 0)
 			return r;
 	}
 	if (faccessat(s->root_fd, "index.json", F_OK, 0) < 0) {
-		r = write_empty_index(s->root_fd, err);
+		r = write_root_file(s, "index.json", EMPTY_INDEX, err);
 		if (r < 0)
 			return r;
 	}
@@ -170,16 +169,16 @@ static int store_open_dirs(struct berth_store *s, struct berth_error *err)
 		if (errno != EINTR)
 			return berth_error_set(err, errno, "lock \"%s/lock\"", s->root);
 
-	r = open_subdir(s->root_fd, "blobs", s->root, &blobs_fd, err);
+	r = open_subdir(s, s->root_fd, "blobs", "blobs", &blobs_fd, err);
 	if (r < 0)
 		return r;
-	r = open_subdir(blobs_fd, "sha256", s->root, &s->blobs_fd, err);
-	if (r < 0)
-		return berth_error_prefix(err, "blobs");
-	r = open_subdir(s->root_fd, "layers", s->root, &s->layers_fd, err);
+	r = open_subdir(s, blobs_fd, "sha256", "blobs/sha256", &s->blobs_fd, err);
 	if (r < 0)
 		return r;
-	r = open_subdir(s->root_fd, "tmp", s->root, &s->tmp_fd, err);
+	r = open_subdir(s, s->root_fd, "layers", "layers", &s->layers_fd, err);
+	if (r < 0)
+		return r;
+	r = open_subdir(s, s->root_fd, "tmp", "tmp", &s->tmp_fd, err);
 	if (r < 0)
 		return r;
 	return ensure_layout(s, err);
@@ -263,21 +262,32 @@ int berth_store_lock_exclusive(struct berth_store *s, struct berth_error *err)
 	return sweep_tmp(s, err);
 }
 
-int berth_store_mkdtemp(struct berth_store *s, char **ret_name, struct berth_error *err)
+/* "<prefix>-<12 random [a-z0-9]>" */
+static int random_name(const char *prefix, char *buf, size_t size, struct berth_error *err)
 {
 	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[12];
+	int n;
 
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return berth_error_set(err, errno, "getrandom");
+	n = snprintf(buf, size, "%s-", prefix);
+	if (n < 0 || (size_t)n + sizeof(rnd) >= size)
+		abort();
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		buf[(size_t)n + i] = chars[rnd[i] % (sizeof(chars) - 1)];
+	buf[(size_t)n + sizeof(rnd)] = '\0';
+	return 0;
+}
+
+int berth_store_mkdtemp(struct berth_store *s, char **ret_name, struct berth_error *err)
+{
 	for (int attempt = 0; attempt < 100; attempt++) {
-		unsigned char rnd[12];
 		char name[32];
-		size_t i;
+		int r = random_name("dir", name, sizeof(name), err);
 
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			return berth_error_set(err, errno, "getrandom");
-		memcpy(name, "dir-", 4);
-		for (i = 0; i < sizeof(rnd); i++)
-			name[4 + i] = chars[rnd[i] % (sizeof(chars) - 1)];
-		name[4 + i] = '\0';
+		if (r < 0)
+			return r;
 		if (mkdirat(s->tmp_fd, name, 0700) == 0) {
 			*ret_name = berth_xstrdup(name);
 			return 0;
@@ -288,6 +298,32 @@ int berth_store_mkdtemp(struct berth_store *s, char **ret_name, struct berth_err
 	return berth_error_setx(err, EEXIST, "mkdir in \"%s/tmp\": no free name", s->root);
 }
 
+/* Write root/name atomically through a temp file in tmp/, where a crash's litter gets swept. */
+static int write_root_file(struct berth_store *s, const char *name, const char *data, struct berth_error *err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char tmp[32];
+	int r;
+
+	r = random_name("file", tmp, sizeof(tmp), err);
+	if (r < 0)
+		return r;
+	fd = openat(s->tmp_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return berth_error_set(err, errno, "create \"%s/tmp/%s\"", s->root, tmp);
+	r = berth_write_all(fd, data, strlen(data));
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r >= 0 && renameat(s->tmp_fd, tmp, s->root_fd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(s->tmp_fd, tmp, 0);
+		return berth_error_set(err, -r, "write \"%s/%s\"", s->root, name);
+	}
+	if (fsync(s->root_fd) < 0)
+		return berth_error_set(err, errno, "fsync \"%s\"", s->root);
+	return 0;
+}
 
 static int name_entry(struct berth_store *s, const struct berth_image *img, const char *name, json_t *manifests,
 		      struct berth_error *err)
@@ -373,7 +409,7 @@ int berth_store_write_index(struct berth_store *s, struct berth_error *err)
 	}
 	r = build_index(s, &text, err);
 	if (r >= 0)
-		r = berth_write_file_atomic(s->root_fd, "index.json", text, strlen(text), 0600, err);
+		r = write_root_file(s, "index.json", text, err);
 	if (own_tx)
 		berth_db_rollback(s->db);
 	if (r < 0)

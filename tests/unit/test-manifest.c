@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image/digest.h"
 #include "image/manifest.h"
 #include "tap.h"
 #include "util/cleanup.h"
@@ -264,9 +265,12 @@ static void test_config(void)
 	TAP_OK(json_is_array(json_object_get(json_object_get(c.json, "config"), "Cmd")));
 	berth_image_config_release(&c);
 
-#define CFG_BAD(doc, part)                                                                     \
-	tap_ok(berth_image_config_parse(doc, strlen(doc), &c, &err) == -EINVAL && strstr(err.msg, part), \
-	       "config refused: %s (%s)", part, err.msg)
+#define CFG_BAD(doc, part)                                                                      \
+	do {                                                                                    \
+		int r_ = berth_image_config_parse(doc, strlen(doc), &c, &err);                  \
+		tap_ok(r_ == -EINVAL && strstr(err.msg, part), "config refused: %s (%s)", part, \
+		       r_ < 0 ? err.msg : "accepted");                                          \
+	} while (0)
 	CFG_BAD("{\"os\":\"linux\"}", "\"rootfs\": missing");
 	CFG_BAD("{\"rootfs\":{\"type\":\"tar\",\"diff_ids\":[]}}", "\"rootfs.type\": \"tar\" is not \"layers\"");
 	CFG_BAD("{\"rootfs\":{\"diff_ids\":[]}}", "\"rootfs.type\": missing");
@@ -324,6 +328,49 @@ static void test_layer_types(void)
 	TAP_OK(!berth_layer_media_type_supported(NULL));
 }
 
+/* Mangled documents (bytes flipped, cut short) are refused or parsed into valid digests; never a crash. */
+static void test_mutations(void)
+{
+	const char *const docs[] = { docker_manifest, oci_manifest, oci_index };
+	unsigned seed = 12345;
+	size_t accepted = 0, refused = 0;
+	bool all_valid = true;
+
+	for (size_t d = 0; d < ARRAY_SIZE(docs); d++) {
+		size_t len = strlen(docs[d]);
+
+		for (int round = 0; round < 3000; round++) {
+			_cleanup_error_ struct berth_error err = BERTH_ERROR_INIT;
+			_cleanup_free_ char *buf = berth_xstrdup(docs[d]);
+			struct berth_manifest m = { 0 };
+			size_t n = len;
+
+			seed = seed * 1103515245 + 12345;
+			if (round % 3 == 0) {
+				n = (seed >> 8) % len;
+			} else {
+				for (int k = 0; k < 1 + round % 4; k++) {
+					seed = seed * 1103515245 + 12345;
+					buf[(seed >> 8) % len] = (char)(seed >> 20);
+				}
+			}
+			if (berth_manifest_parse(buf, n, NULL, &m, &err) < 0) {
+				refused++;
+				all_valid = all_valid && err.msg != NULL;
+				continue;
+			}
+			accepted++;
+			all_valid = all_valid && (m.kind != BERTH_MANIFEST_IMAGE || berth_digest_is_valid(m.config.digest));
+			for (size_t i = 0; i < m.n_layers; i++)
+				all_valid = all_valid && berth_digest_is_valid(m.layers[i].digest) && m.layers[i].size >= 0;
+			for (size_t i = 0; i < m.n_manifests; i++)
+				all_valid = all_valid && berth_digest_is_valid(m.manifests[i].digest);
+			berth_manifest_release(&m);
+		}
+	}
+	tap_ok(all_valid && refused > 0, "mutated manifests: %zu accepted, %zu refused, all sound", accepted, refused);
+}
+
 int main(void)
 {
 	test_parse_manifests();
@@ -333,5 +380,6 @@ int main(void)
 	test_config();
 	test_serialize();
 	test_layer_types();
+	test_mutations();
 	return tap_done();
 }

@@ -212,6 +212,50 @@ static void test_familiar(void)
 	berth_reference_release(&ref); /* released twice is harmless */
 }
 
+/* Random strings over the grammar's alphabet: whatever parses, its string form parses to itself. */
+static void test_roundtrip_random(void)
+{
+	static const char alphabet[] = "abcAB09.-_:/@lx";
+	unsigned seed = 42;
+	size_t accepted = 0;
+	bool stable = true;
+
+	for (int round = 0; round < 20000; round++) {
+		_cleanup_error_ struct berth_error err = BERTH_ERROR_INIT;
+		struct berth_reference ref = { 0 }, again = { 0 };
+		char in[24];
+		size_t len;
+
+		seed = seed * 1103515245 + 12345;
+		len = 1 + (seed >> 16) % (sizeof(in) - 1);
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245 + 12345;
+			in[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		in[len] = '\0';
+		if (berth_reference_parse(in, &ref, &err) < 0)
+			continue;
+		accepted++;
+		{
+			_cleanup_free_ char *s1 = berth_reference_string(&ref), *s2 = NULL;
+
+			if (berth_reference_parse(s1, &again, &err) < 0) {
+				tap_diag("\"%s\" -> \"%s\" does not parse: %s", in, s1, err.msg);
+				stable = false;
+			} else {
+				s2 = berth_reference_string(&again);
+				if (strcmp(s1, s2) != 0) {
+					tap_diag("\"%s\" -> \"%s\" -> \"%s\"", in, s1, s2);
+					stable = false;
+				}
+				berth_reference_release(&again);
+			}
+		}
+		berth_reference_release(&ref);
+	}
+	tap_ok(stable && accepted > 100, "random references: %zu accepted, all stable", accepted);
+}
+
 int main(void)
 {
 	test_valid();
@@ -219,5 +263,6 @@ int main(void)
 	test_messages();
 	test_lengths();
 	test_familiar();
+	test_roundtrip_random();
 	return tap_done();
 }
