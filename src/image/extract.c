@@ -241,7 +241,7 @@ static int make_implicit_dir(struct berth_extract *x, int parentfd, const char *
 static int parent_error(int r, bool whiteout, const char *path, const char *name, struct berth_error *err)
 {
 	if (whiteout && r == -ELOOP)
-		return berth_error_setx(err, ELOOP, "whiteout `%s`: parent `%s` is a symlink", name, path);
+		return berth_error_setx(err, ELOOP, "whiteout `%s`: parent `%s` crosses a symlink", name, path);
 	return berth_error_set(err, -r, "`%s`: parent `%s`", name, path);
 }
 
