@@ -106,7 +106,7 @@ int cli_expect_args(const struct cli_command *cmd, int argc, int min, int max);
 
 /*
  * Print "berth: <msg>" on stderr.  Returns the exit status: 1 for a missing
- * object (ENOENT: "No such image"), 125 for everything else.
+ * object (ENOENT with docker's "No such image: x"), 125 for everything else.
  */
 int cli_fail(const struct berth_error *err);
 int cli_failf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

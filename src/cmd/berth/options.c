@@ -224,7 +224,8 @@ int cli_fail(const struct berth_error *err)
 	const char *msg = err->msg ? err->msg : strerror(err->code ? err->code : EIO);
 
 	fprintf(stderr, "berth: %s\n", msg);
-	return err->code == ENOENT ? CLI_EXIT_FAILURE : CLI_EXIT_ENGINE;
+	/* docker's "No such image: x" (and later container, volume...) is the one exit status 1 */
+	return err->code == ENOENT && strncmp(msg, "No such ", 8) == 0 ? CLI_EXIT_FAILURE : CLI_EXIT_ENGINE;
 }
 
 int cli_failf(int code, const char *fmt, ...)
