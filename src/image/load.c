@@ -372,22 +372,26 @@ static int plan(struct load_ctx *ctx, struct berth_error *err)
 /*
  * Whether the plan needs this member's bytes as a layer the store lacks.
  * Before the whole archive has been seen, a layer whose member cannot be
- * resolved yet (a link still to come) makes every candidate wanted.
+ * resolved yet (it may be a link still to come) makes every candidate
+ * wanted, except the members of layers the store has.
  */
 static bool member_wanted(struct load_ctx *ctx, const struct load_member *m)
 {
+	bool unresolved = false, had = false;
+
 	for (size_t i = 0; i < ctx->n_images; i++)
 		for (size_t j = 0; j < ctx->images[i].n_layers; j++) {
 			const struct load_layer *l = &ctx->images[i].layers[j];
-			const struct load_member *lm = NULL;
+			const struct load_member *lm = load_member_find(ctx, l->member);
 
 			if (l->have)
-				continue;
-			lm = load_member_find(ctx, l->member);
-			if (lm == m || (!lm && !ctx->complete))
+				had |= lm == m;
+			else if (lm == m)
 				return true;
+			else
+				unresolved |= !lm && !ctx->complete;
 		}
-	return false;
+	return unresolved && !had;
 }
 
 /* --- layer tasks ------------------------------------------------------------- */

@@ -344,3 +344,58 @@ EOF
 	[[ "$output" == *"load"* ]]
 	assert_nothing_recorded
 }
+
+# make_docker_archive OUT NAME LAYER...: a docker-archive (podman's layout
+# without the legacy links) of an image with these layer tars, in order; a
+# file given twice is one member listed twice.  Prints the image id.
+make_docker_archive() {
+	python3 - "$@" <<'EOF2'
+import hashlib, io, json, os, sys, tarfile
+out, name, layers = sys.argv[1], sys.argv[2], sys.argv[3:]
+sha = lambda b: hashlib.sha256(b).hexdigest()
+data = {p: open(p, "rb").read() for p in layers}
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+                  "rootfs": {"type": "layers", "diff_ids": ["sha256:" + sha(data[p]) for p in layers]}}).encode()
+members = [(sha(data[p]) + ".tar", data[p]) for p in dict.fromkeys(layers)]
+members += [(sha(cfg) + ".json", cfg),
+            ("manifest.json", json.dumps([{"Config": sha(cfg) + ".json", "RepoTags": [name],
+                                           "Layers": [sha(data[p]) + ".tar" for p in layers]}]).encode())]
+with tarfile.open(out, "w") as t:
+    for n, b in members:
+        ti = tarfile.TarInfo(n)
+        ti.size = len(b)
+        t.addfile(ti, io.BytesIO(b))
+print("sha256:" + sha(cfg))
+EOF2
+}
+
+@test "load: the same layer at two places (empty layers) and many layers, from a file and a pipe" {
+	local d=$BATS_TEST_TMPDIR id i layers=()
+	head -c 1024 /dev/zero >"$d/empty.tar"
+	id=$(make_docker_archive "$d/dup.tar" localhost/dup:1 "$F/rootfs.tar" "$d/empty.tar" "$d/empty.tar")
+	run -0 berth load -i "$d/dup.tar"
+	[[ "$output" == *"Loaded image: localhost/dup:1"* ]]
+	[ "$(berth_image_id localhost/dup:1)" = "$id" ]
+	# three chains: busybox, busybox+empty, busybox+empty+empty
+	[ "$(ls "$BERTH_ROOT/layers" | wc -l)" = 3 ]
+	berth save -o "$d/dup-saved.tar" localhost/dup:1
+	test_podman load -q -i "$d/dup-saved.tar"
+	[ "sha256:$(test_podman image inspect --format '{{.Id}}' localhost/dup:1)" = "$id" ]
+
+	# more layers than unpack at once
+	for i in $(seq 1 20); do
+		mkdir -p "$d/l$i/etc"
+		echo "$i" >"$d/l$i/etc/layer"
+		tar -C "$d/l$i" -cf "$d/l$i.tar" etc
+		layers+=("$d/l$i.tar")
+	done
+	id=$(make_docker_archive "$d/many.tar" localhost/many:1 "$F/rootfs.tar" "${layers[@]}")
+	export BERTH_ROOT=$d/root-many
+	berth load <"$d/many.tar"
+	[ "$(berth_image_id localhost/many:1)" = "$id" ]
+	[ "$(diff_ids localhost/many:1 | wc -l)" = 21 ]
+	export BERTH_ROOT=$d/root-many-file
+	berth load -i "$d/many.tar"
+	[ "$(berth_image_id localhost/many:1)" = "$id" ]
+	[ "$(ls "$BERTH_ROOT/layers" | wc -l)" = 21 ]
+}
