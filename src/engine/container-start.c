@@ -128,7 +128,9 @@ static char **exit_command(const struct berth_engine *e, const char *id)
 {
 	char **argv = NULL;
 
-	berth_strv_push(&argv, e->self_path ? e->self_path : "/usr/local/bin/berth");
+	if (!e->self_path)
+		return NULL;
+	berth_strv_push(&argv, e->self_path);
 	berth_strv_push(&argv, "--root");
 	berth_strv_push(&argv, e->store->root);
 	berth_strv_push(&argv, "--runroot");

@@ -15,20 +15,6 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 
-static char *self_exe(void)
-{
-	char buf[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	/* a re-exec from a sealed memfd (cloned-binary.c) has no path: keep what argv said */
-	if (strncmp(buf, "/memfd:", 7) == 0)
-		return NULL;
-	return berth_xstrdup(buf);
-}
-
 /*
  * A helper program of berth's own (never one from an image): $ENV, else
  * beside the berth binary, in libexec/berth, or in the build tree
@@ -43,6 +29,7 @@ static char *find_helper(const char *self, const char *env_name, const char *nam
 	if (env && *env)
 		return berth_xstrdup(env);
 	dir = berth_xstrdup(self ? self : "/usr/local/bin/berth");
+	/* without berth's own path: the installed layout */
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
@@ -57,7 +44,8 @@ static char *find_helper(const char *self, const char *env_name, const char *nam
 	return berth_xasprintf("%s/../%s/%s", dir, name, name);
 }
 
-int berth_engine_open(const char *root, const char *run_root, struct berth_engine **ret, struct berth_error *err)
+int berth_engine_open(const char *root, const char *run_root, const char *self_path, struct berth_engine **ret,
+		      struct berth_error *err)
 {
 	_cleanup_(berth_store_freep) struct berth_store *store = NULL;
 	struct berth_engine *e;
@@ -71,9 +59,7 @@ int berth_engine_open(const char *root, const char *run_root, struct berth_engin
 	e->ctr_dir = berth_xasprintf("%s/containers", store->root);
 	e->run_dir = berth_xasprintf("%s/containers", store->run_root);
 	e->runtime_root = berth_xasprintf("%s/runtime", store->run_root);
-	e->self_path = self_exe();
-	if (!e->self_path && getenv("BERTH_SELF"))
-		e->self_path = berth_xstrdup(getenv("BERTH_SELF"));
+	e->self_path = berth_xstrdup_or_null(self_path);
 	e->monitor_path = find_helper(e->self_path, "BERTH_MONITOR", "berth-monitor");
 	e->init_path = find_helper(e->self_path, "BERTH_INIT", "berth-init");
 	e->store = TAKE_PTR(store);

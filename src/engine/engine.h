@@ -25,11 +25,18 @@ struct berth_engine {
 	char *runtime_root; /* <runroot>/runtime */
 	char *monitor_path; /* berth-monitor: $BERTH_MONITOR, else next to the berth binary */
 	char *init_path;    /* berth-init (--init): $BERTH_INIT, else found the same way */
-	char *self_path;    /* the berth binary, for the monitor's exit command */
+	char *self_path;    /* the berth binary, for the monitor's exit command, or NULL */
 };
 
-/* root/run_root NULL = the store's defaults ($BERTH_ROOT, /var/lib/berth, ...). */
-int berth_engine_open(const char *root, const char *run_root, struct berth_engine **ret, struct berth_error *err);
+/*
+ * root/run_root NULL = the store's defaults ($BERTH_ROOT, /var/lib/berth, ...).
+ * self_path is the berth binary, which the monitor runs when a container
+ * exits ("berth container cleanup ID"): only the berth CLI may pass one; a
+ * NULL leaves containers without that command (their exit is still
+ * recorded and seen by the next command that looks).
+ */
+int berth_engine_open(const char *root, const char *run_root, const char *self_path, struct berth_engine **ret,
+		      struct berth_error *err);
 void berth_engine_free(struct berth_engine *e);
 static inline void berth_engine_freep(struct berth_engine **e)
 {
