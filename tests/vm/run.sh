@@ -32,61 +32,24 @@ qemu=${QEMU:-qemu-system-x86_64}
 accel=${BERTH_VM_ACCEL:-auto}
 filter=${BERTH_VM_FILTER:-}
 
-die() {
-	echo "vm: $*" >&2
-	exit 2
-}
+vm_name=vm
+# shellcheck source=tests/vm/lib.sh
+. "$here/lib.sh"
 
-need() {
-	command -v "$1" >/dev/null 2>&1 || die "\`$1\` not found (install it with: scripts/deps.sh --vm)"
-}
-
-need "$qemu"
-need cpio
-need jq
-need ldd
-need timeout
-[ -x "$runtime" ] || die "\`$runtime\` not built (ninja -C build)"
+vm_need "$qemu"
+vm_need cpio
+vm_need jq
+vm_need ldd
+vm_need timeout
+[ -x "$runtime" ] || vm_die "\`$runtime\` not built (ninja -C build)"
 runtime=$(realpath "$runtime")
-[ -x /bin/busybox ] || die "/bin/busybox not found (install busybox-static)"
+[ -x /bin/busybox ] || vm_die "/bin/busybox not found (install busybox-static)"
 case "$filter" in
-*[!A-Za-z0-9_.-]*) die "BERTH_VM_FILTER may hold only letters, digits, \`_\`, \`.\` and \`-\`" ;;
+*[!A-Za-z0-9_.-]*) vm_die "BERTH_VM_FILTER may hold only letters, digits, \`_\`, \`.\` and \`-\`" ;;
 esac
 
-kernel=${BERTH_VM_KERNEL:-}
-if [ -z "$kernel" ]; then
-	kernel=$(printf '%s\n' /boot/vmlinuz-* | grep -v '\*' | sort -V | tail -n 1 || true)
-	[ -n "$kernel" ] || die "no kernel in /boot (install linux-image-amd64: scripts/deps.sh --vm)"
-fi
-[ -r "$kernel" ] || die "cannot read \`$kernel\`"
-
-# kvm_usable: can qemu run a stock kernel under KVM here?  It must open
-# /dev/kvm read-write, and KVM must be backed by VT-x or AMD-V: a host that
-# is itself a VM may offer /dev/kvm through kvm_pvm (pagetable-based virtual
-# machines), which boots only PVM-enabled guest kernels; Debian's hangs.
-kvm_usable() {
-	[ -c /dev/kvm ] || return 1
-	{ exec 3<>/dev/kvm; } 2>/dev/null || return 1
-	exec 3>&-
-	[ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]
-}
-
-if [ "$accel" = auto ]; then
-	if kvm_usable; then
-		accel=kvm
-	else
-		accel=tcg
-		[ ! -c /dev/kvm ] || echo "vm: /dev/kvm is not usable for a stock kernel (no kvm_intel/kvm_amd, or no access): using TCG"
-	fi
-fi
-case "$accel" in
-kvm) cpu=host; timeout_s=${BERTH_VM_TIMEOUT:-180} ;;
-tcg) cpu=max; timeout_s=${BERTH_VM_TIMEOUT:-600} ;;
-*) die "BERTH_VM_ACCEL must be kvm, tcg or auto" ;;
-esac
-# The VM stops itself a little before the host gives up on it, so a hung test
-# still leaves a result line and the host timeout only catches a hung VM.
-vm_timeout=$((timeout_s > 60 ? timeout_s - 30 : timeout_s * 3 / 4))
+kernel=$(vm_kernel)
+vm_accel 180 600
 
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
@@ -95,26 +58,6 @@ initrd=$work/initramfs.cpio
 log=$work/console.log
 rm -rf "$stage"
 mkdir -p "$stage"
-
-# copy_elf FILE [DEST]: FILE at DEST (default: the same path) in the stage,
-# with every shared library and the dynamic loader at their host paths.
-copy_elf() {
-	local file=$1 dest=${2:-$1} lib
-	mkdir -p "$stage$(dirname "$dest")"
-	cp -L "$file" "$stage$dest"
-	# ldd prints "name => /path (addr)" or "/path (addr)"; vdso has no path.
-	for lib in $(ldd "$file" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
-		[ -e "$stage$lib" ] && continue
-		mkdir -p "$stage$(dirname "$lib")"
-		cp -L "$lib" "$stage$lib"
-	done
-}
-
-# secs T0 T1: seconds between two `date +%s%N`, one decimal.
-secs() {
-	local ds=$((($2 - $1) / 100000000))
-	echo "$((ds / 10)).$((ds % 10))"
-}
 
 build_initramfs() {
 	local d a
@@ -125,58 +68,25 @@ build_initramfs() {
 	for a in $(/bin/busybox --list); do
 		[ "$a" = busybox ] || ln -s busybox "$stage/bin/$a"
 	done
-	copy_elf "$runtime" /usr/bin/berth-runtime
-	copy_elf "$(command -v jq)" /usr/bin/jq
+	vm_copy_elf "$runtime" /usr/bin/berth-runtime
+	vm_copy_elf "$(command -v jq)" /usr/bin/jq
 	install -m 755 "$here/init" "$stage/init"
 	install -m 644 "$here/tests.sh" "$stage/berth/tests.sh"
 	echo "root:x:0:0:root:/root:/bin/sh" >"$stage/etc/passwd"
 	echo "root:x:0:" >"$stage/etc/group"
 	# The container's rootfs and base config.json (process.args replaced per test).
 	RUNTIME=$runtime "$top/scripts/make-bundle.sh" "$stage/berth/bundle" -- true >/dev/null
-	(cd "$stage" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) >"$initrd"
+	vm_pack "$initrd"
 }
 
 t0=$(date +%s%N)
 build_initramfs
 t1=$(date +%s%N)
-echo "vm: initramfs $initrd ($(($(stat -c %s "$initrd") / 1024)) KiB) built in $(secs "$t0" "$t1")s;" \
+echo "vm: initramfs $initrd ($(($(stat -c %s "$initrd") / 1024)) KiB) built in $(vm_secs "$t0" "$t1")s;" \
 	"kernel $kernel; accel $accel; timeout ${timeout_s}s"
 
 append="console=ttyS0 quiet panic=-1 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all init=/init"
 append+=" berth.timeout=$vm_timeout"
 [ -z "$filter" ] || append+=" berth.filter=$filter"
 
-# -nodefaults: no NIC (the VM never touches the host network), no disk, no
-# monitor; -no-reboot with panic=-1: a dying /init ends qemu at once.  The
-# console goes to stdout without \r and without SeaBIOS's terminal escapes
-# (one of them turns off line wrapping in the user's terminal).
-set +e
-timeout -k 10 "$timeout_s" "$qemu" \
-	-accel "$accel" -cpu "$cpu" -m 1024 -smp 2 \
-	-nodefaults -nographic -no-reboot -serial stdio -monitor none -nic none \
-	-kernel "$kernel" -initrd "$initrd" -append "$append" \
-	</dev/null 2>&1 | tr -d '\r' | sed -u 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Za-z]//g' | tee "$log"
-qemu_rc=${PIPESTATUS[0]}
-set -e
-t2=$(date +%s%N)
-echo "vm: the VM ran $(secs "$t1" "$t2")s (accel $accel)"
-
-if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
-	echo "vm: FAIL: the VM ran past ${timeout_s}s and was killed (console log: $log)" >&2
-	exit 1
-fi
-result=$(grep -a '^VM-RESULT: ' "$log" | tail -n 1 || true)
-if [ -z "$result" ]; then
-	echo "vm: FAIL: the VM printed no VM-RESULT line (qemu exit status $qemu_rc; console log: $log)" >&2
-	exit 1
-fi
-passed=$(sed -n 's/^VM-RESULT: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' <<<"$result")
-failed=$(sed -n 's/^VM-RESULT: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' <<<"$result")
-# Cross-check the summary against the TAP lines themselves.
-not_ok=$(grep -ac '^not ok ' "$log" || true)
-if [ -z "$passed" ] || [ "$failed" != 0 ] || [ "$not_ok" != 0 ] || [ "$passed" -eq 0 ]; then
-	echo "vm: FAIL: ${result#VM-RESULT: }" >&2
-	grep -a '^not ok ' "$log" | sed 's/^/vm:   /' >&2 || true
-	exit 1
-fi
-echo "vm: PASS: ${result#VM-RESULT: }"
+vm_boot "cgroup v2" 1024 "$kernel" "$initrd" "$append" "$log" || exit 1

@@ -42,59 +42,28 @@ qemu=${QEMU:-qemu-system-x86_64}
 accel=${BERTH_VM_ACCEL:-auto}
 layouts=${BERTH_VM_LAYOUTS:-unified hybrid}
 
-die() {
-	echo "vm-systemd: $*" >&2
-	exit 2
-}
+vm_name=vm-systemd
+# shellcheck source=tests/vm/lib.sh
+. "$here/lib.sh"
 
-need() {
-	command -v "$1" >/dev/null 2>&1 || die "\`$1\` not found (install it with: scripts/deps.sh --vm)"
-}
-
-need "$qemu"
-need cpio
-need jq
-need ldd
-need timeout
-[ -x "$runtime" ] || die "\`$runtime\` not built (ninja -C build)"
+vm_need "$qemu"
+vm_need cpio
+vm_need jq
+vm_need ldd
+vm_need timeout
+[ -x "$runtime" ] || vm_die "\`$runtime\` not built (ninja -C build)"
 runtime=$(realpath "$runtime")
-ldd "$runtime" | grep -q libsystemd || die "\`$runtime\` was built without libsystemd (install libsystemd-dev, reconfigure)"
-[ -x /bin/busybox ] || die "/bin/busybox not found (install busybox-static)"
+ldd "$runtime" | grep -q libsystemd || vm_die "\`$runtime\` was built without libsystemd (install libsystemd-dev, reconfigure)"
+[ -x /bin/busybox ] || vm_die "/bin/busybox not found (install busybox-static)"
 for l in $layouts; do
 	case "$l" in
 	unified | hybrid) ;;
-	*) die "BERTH_VM_LAYOUTS: unknown layout \`$l\` (unified, hybrid)" ;;
+	*) vm_die "BERTH_VM_LAYOUTS: unknown layout \`$l\` (unified, hybrid)" ;;
 	esac
 done
 
-kernel=${BERTH_VM_KERNEL:-}
-if [ -z "$kernel" ]; then
-	kernel=$(printf '%s\n' /boot/vmlinuz-* | grep -v '\*' | sort -V | tail -n 1 || true)
-	[ -n "$kernel" ] || die "no kernel in /boot (install linux-image-amd64: scripts/deps.sh --vm)"
-fi
-[ -r "$kernel" ] || die "cannot read \`$kernel\`"
-
-kvm_usable() {
-	[ -c /dev/kvm ] || return 1
-	{ exec 3<>/dev/kvm; } 2>/dev/null || return 1
-	exec 3>&-
-	[ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]
-}
-
-if [ "$accel" = auto ]; then
-	if kvm_usable; then accel=kvm; else accel=tcg; fi
-fi
-case "$accel" in
-kvm) cpu=host; timeout_s=${BERTH_VM_TIMEOUT:-240} ;;
-tcg) cpu=max; timeout_s=${BERTH_VM_TIMEOUT:-600} ;;
-*) die "BERTH_VM_ACCEL must be kvm, tcg or auto" ;;
-esac
-vm_timeout=$((timeout_s > 60 ? timeout_s - 30 : timeout_s * 3 / 4))
-
-secs() {
-	local ds=$((($2 - $1) / 100000000))
-	echo "$((ds / 10)).$((ds % 10))"
-}
+kernel=$(vm_kernel)
+vm_accel 240 600
 
 mirror() {
 	local m
@@ -111,26 +80,15 @@ mirror() {
 make_rootfs() {
 	local tmp=$rootfs.tmp m
 	[ -x "$rootfs/lib/systemd/systemd" ] && return 0
-	[ "$(id -u)" -eq 0 ] || die "the VM rootfs \`$rootfs\` is missing and only root can debootstrap it"
-	need debootstrap
+	[ "$(id -u)" -eq 0 ] || vm_die "the VM rootfs \`$rootfs\` is missing and only root can debootstrap it"
+	vm_need debootstrap
 	m=$(mirror)
 	echo "vm-systemd: debootstrap bookworm (minbase, systemd, dbus) from $m into $rootfs"
 	rm -rf "$tmp"
 	mkdir -p "$(dirname "$rootfs")"
 	debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus bookworm "$tmp" "$m" >"$tmp.log" 2>&1 ||
-		die "debootstrap failed (log: $tmp.log)"
+		vm_die "debootstrap failed (log: $tmp.log)"
 	mv "$tmp" "$rootfs"
-}
-
-copy_elf() {
-	local file=$1 dest=${2:-$1} lib
-	mkdir -p "$stage$(dirname "$dest")"
-	cp -L "$file" "$stage$dest"
-	for lib in $(ldd "$file" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
-		[ -e "$stage$lib" ] && continue
-		mkdir -p "$stage$(dirname "$lib")"
-		cp -L "$lib" "$stage$lib"
-	done
 }
 
 build_initramfs() {
@@ -138,8 +96,8 @@ build_initramfs() {
 	cp -a "$rootfs" "$stage"
 	# what the VM never reads: smaller image, faster boot under TCG
 	rm -rf "$stage"/usr/share/{doc,man,info,locale,zoneinfo} "$stage"/var/cache/apt/* "$stage"/var/lib/apt/lists/*
-	copy_elf "$runtime" /usr/bin/berth-runtime
-	[ -x "$stage/usr/bin/jq" ] || copy_elf "$(command -v jq)" /usr/bin/jq
+	vm_copy_elf "$runtime" /usr/bin/berth-runtime
+	[ -x "$stage/usr/bin/jq" ] || vm_copy_elf "$(command -v jq)" /usr/bin/jq
 	install -m 755 "$here/systemd-init" "$stage/init"
 	mkdir -p "$stage/berth" "$stage/newroot"
 	install -m 755 "$here/systemd-tests.sh" "$stage/berth/systemd-tests.sh"
@@ -163,11 +121,11 @@ build_initramfs() {
 	echo berth-vm >"$stage/etc/hostname"
 	: >"$stage/etc/machine-id"
 	RUNTIME=$runtime "$top/scripts/make-bundle.sh" "$stage/berth/bundle" -- true >/dev/null
-	(cd "$stage" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) >"$initrd"
+	vm_pack "$initrd"
 }
 
 boot() {
-	local layout=$1 log=$work/console-$1.log append t0 t1 qemu_rc result passed failed not_ok
+	local layout=$1 append
 	append="console=ttyS0 quiet panic=-1 init=/init systemd.unit=berth-test.service"
 	append+=" systemd.show_status=0 systemd.log_level=warning systemd.log_target=console"
 	append+=" berth.timeout=$vm_timeout"
@@ -177,35 +135,7 @@ boot() {
 		append+=" systemd.unified_cgroup_hierarchy=1"
 	fi
 	echo "vm-systemd: booting ($layout cgroups; kernel $kernel; accel $accel; timeout ${timeout_s}s)"
-	t0=$(date +%s%N)
-	set +e
-	timeout -k 10 "$timeout_s" "$qemu" \
-		-accel "$accel" -cpu "$cpu" -m 1536 -smp 2 \
-		-nodefaults -nographic -no-reboot -serial stdio -monitor none -nic none \
-		-kernel "$kernel" -initrd "$initrd" -append "$append" \
-		</dev/null 2>&1 | tr -d '\r' | sed -u 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Za-z]//g' | tee "$log"
-	qemu_rc=${PIPESTATUS[0]}
-	set -e
-	t1=$(date +%s%N)
-	echo "vm-systemd: the $layout VM ran $(secs "$t0" "$t1")s (accel $accel)"
-	if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
-		echo "vm-systemd: FAIL ($layout): the VM ran past ${timeout_s}s and was killed (console log: $log)" >&2
-		return 1
-	fi
-	result=$(grep -a '^VM-RESULT: ' "$log" | tail -n 1 || true)
-	if [ -z "$result" ]; then
-		echo "vm-systemd: FAIL ($layout): no VM-RESULT line (qemu exit status $qemu_rc; console log: $log)" >&2
-		return 1
-	fi
-	passed=$(sed -n 's/^VM-RESULT: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' <<<"$result")
-	failed=$(sed -n 's/^VM-RESULT: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' <<<"$result")
-	not_ok=$(grep -ac '^not ok ' "$log" || true)
-	if [ -z "$passed" ] || [ "$failed" != 0 ] || [ "$not_ok" != 0 ] || [ "$passed" -eq 0 ]; then
-		echo "vm-systemd: FAIL ($layout): ${result#VM-RESULT: }" >&2
-		grep -a '^not ok ' "$log" | sed 's/^/vm-systemd:   /' >&2 || true
-		return 1
-	fi
-	echo "vm-systemd: PASS ($layout): ${result#VM-RESULT: }"
+	vm_boot "$layout" 1536 "$kernel" "$initrd" "$append" "$work/console-$layout.log"
 }
 
 mkdir -p "$work"
@@ -217,7 +147,7 @@ make_rootfs
 t0=$(date +%s%N)
 build_initramfs
 t1=$(date +%s%N)
-echo "vm-systemd: initramfs $initrd ($(($(stat -c %s "$initrd") / 1024 / 1024)) MiB) built in $(secs "$t0" "$t1")s"
+echo "vm-systemd: initramfs $initrd ($(($(stat -c %s "$initrd") / 1024 / 1024)) MiB) built in $(vm_secs "$t0" "$t1")s"
 
 rc=0
 for l in $layouts; do
