@@ -8,7 +8,7 @@
 # archive is in the page cache for both.
 #
 # Environment: BERTH (binary), PODMAN, RUNS (default 5), WARMUP (default 1),
-# GZIP=1 to load a gzip'ed copy of the archive instead (one pass, inflating),
+# BENCH_GZIP=1 to load a gzip'ed copy of the archive instead (one pass, inflating),
 # BERTH_BENCH_CACHE (where the image is built and kept, default
 # /var/tmp/berth-bench).  Results in bench/results/load*.
 set -euo pipefail
@@ -18,7 +18,7 @@ BERTH=${BERTH:-$top/build/src/cmd/berth/berth}
 PODMAN=${PODMAN:-$(command -v podman || true)}
 RUNS=${RUNS:-5}
 WARMUP=${WARMUP:-1}
-GZIP=${GZIP:-0}
+BENCH_GZIP=${BENCH_GZIP:-0}
 results=$top/bench/results
 
 # shellcheck source=bench/lib.sh
@@ -31,7 +31,7 @@ command -v jq >/dev/null || die "jq not installed"
 
 image=$("$top/bench/make-big-image.sh")
 suffix=
-if [ "$GZIP" = 1 ]; then
+if [ "$BENCH_GZIP" = 1 ]; then
 	[ -s "$image.gz" ] || gzip -c "$image" >"$image.gz"
 	image=$image.gz
 	suffix=-gzip
