@@ -366,7 +366,8 @@ static void test_junk(void)
 	expect_failure(b, "not a docker or OCI archive", "neither format");
 	free(b.data);
 
-	b = (struct buf){ .data = berth_xstrdup("plain text, not a tar at all, long enough for the sniffers"), .len = 60 };
+	b.data = berth_xstrdup("plain text, not a tar at all, long enough for the sniffers");
+	b.len = strlen(b.data);
 	expect_failure(b, "read archive", "not a tar");
 	free(b.data);
 }
