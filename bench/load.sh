@@ -61,5 +61,6 @@ hyperfine --warmup "$WARMUP" --runs "$RUNS" --export-json "$results/load$suffix.
 	--prepare "rm -rf $work/berth $work/berth-run; sync" -n "berth load" "$berth_cmd" \
 	--prepare "rm -rf $work/podman $work/podman-run; sync" -n "podman load" "$podman_cmd"
 
-jq -r '.results as $r | ($r[] | "\(.command): \(.mean * 1000 | round) ms ± \(.stddev * 1000 | round) ms"),
-	"podman / berth: \(($r[1].mean / $r[0].mean) * 100 | round / 100)x"' "$results/load$suffix.json"
+jq -r '.results as $r | ($r[] | "\(.command): mean \(.mean * 1000 | round) ms ± \(.stddev * 1000 | round) ms, median \(.median * 1000 | round) ms, min \(.min * 1000 | round) ms"),
+	"podman / berth: mean \(($r[1].mean / $r[0].mean) * 100 | round / 100)x, median \(($r[1].median / $r[0].median) * 100 | round / 100)x"' \
+	"$results/load$suffix.json"
