@@ -98,7 +98,7 @@ assert_nothing_recorded() {
 	[ -z "$(tmp_litter)" ]
 }
 
-@test "load: from stdin, and gzip-compressed from a file and from stdin" {
+@test "load: from stdin, and compressed (gzip, zstd) from a file and from stdin" {
 	berth load <"$F/bb1.tar"
 	[ "$(berth_image_id localhost/bb:1)" = "$BB1_ID" ]
 
@@ -113,6 +113,12 @@ assert_nothing_recorded() {
 	[ "$(berth_image_id localhost/bb:1)" = "$BB1_ID" ]
 	[ "$(berth_image_id localhost/bb:2)" = "$BB2_ID" ]
 	[ "$(diff_ids localhost/bb:2)" = "$BB2_LAYERS" ]
+
+	if command -v zstd >/dev/null; then
+		export BERTH_ROOT=$BATS_TEST_TMPDIR/root-zstd
+		zstd -q -c "$F/multi.tar" | berth load
+		[ "$(berth_image_id localhost/bb:2)" = "$BB2_ID" ]
+	fi
 }
 
 @test "load: two images sharing a layer, from one archive" {
@@ -287,6 +293,11 @@ make_layout() {
 	assert_nothing_recorded
 	run ! berth load <"$BATS_TEST_TMPDIR/cut.tar"
 	[[ "$output" == *"runcated"* ]]
+	assert_nothing_recorded
+
+	gzip -c "$F/multi.tar" | head -c 300000 >"$BATS_TEST_TMPDIR/cut.tar.gz"
+	run ! berth load -i "$BATS_TEST_TMPDIR/cut.tar.gz"
+	[[ "$output" == *"gzip: unexpected end"* ]]
 	assert_nothing_recorded
 }
 
