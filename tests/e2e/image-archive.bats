@@ -410,3 +410,22 @@ EOF2
 	[ "$(berth_image_id localhost/many:1)" = "$id" ]
 	[ "$(ls "$BERTH_ROOT/layers" | wc -l)" = 21 ]
 }
+
+@test "load: concurrent loads of the same images all succeed" {
+	local i pids=()
+	berth images >/dev/null # the store exists before the race
+	for i in 1 2 3; do
+		berth load -q -i "$F/multi.tar" >"$BATS_TEST_TMPDIR/out$i" 2>&1 &
+		pids+=($!)
+	done
+	berth load -q <"$F/multi.tar" >"$BATS_TEST_TMPDIR/out4" 2>&1 &
+	pids+=($!)
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	run -0 names
+	[ "${lines[0]}" = "localhost/bb:1 $BB1_ID" ]
+	[ "${lines[1]}" = "localhost/bb:2 $BB2_ID" ]
+	[ "$(ls "$BERTH_ROOT/layers" | wc -l)" = 2 ]
+	[ -z "$(tmp_litter)" ]
+}
