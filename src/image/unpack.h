@@ -9,6 +9,7 @@
  * parents resolve with openat2(RESOLVE_IN_ROOT), final components are never
  * followed, hardlink targets resolve inside dest, "../" names are refused.
  * trusted.overlay.* xattrs in the tar are dropped; device nodes need root.
+ * dest itself takes the metadata of the tar's "./" entry, or mode 0755.
  * Limits (struct berth_unpack_limits) stop gzip bombs.  On failure dest
  * holds partial content: the caller removes it (it is always a temp dir).
  */
