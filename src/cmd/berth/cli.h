@@ -83,7 +83,7 @@ static inline void cli_options_releasep(struct cli_option **opts)
 {
 	cli_options_release(*opts);
 }
-#define _cleanup_options_ __attribute__((cleanup(cli_options_releasep)))
+#define _cleanup_options_ __attribute__((cleanup(cli_options_releasep), unused))
 
 /* The option called name (aborts when there is none: a programming error). */
 struct cli_option *cli_opt(struct cli_option *opts, const char *name);

@@ -291,7 +291,7 @@ const struct cli_command cmd_images = {
 
 const struct cli_command cmd_image_ls = {
 	.name = "ls",
-	.aliases = "list images",
+	.aliases = "list",
 	.usage = IMAGES_USAGE,
 	.summary = "List images",
 	.run = images_run,

@@ -49,7 +49,7 @@ const struct cli_command cmd_rmi = {
 
 const struct cli_command cmd_image_rm = {
 	.name = "rm",
-	.aliases = "rmi remove",
+	.aliases = "remove",
 	.usage = "[OPTIONS] IMAGE [IMAGE...]",
 	.summary = "Remove one or more images",
 	.run = rmi_run,

@@ -325,6 +325,8 @@ static int parse_action(struct cli_template *t, const char *s, size_t len, struc
 	if (berth_strv_contains((char *const *)functions, words[0])) {
 		node.func = berth_xstrdup(words[0]);
 		first = 1;
+	} else if (words[0][0] != '.' && words[0][0] != '"' && !isdigit((unsigned char)words[0][0])) {
+		return berth_error_setx(err, EINVAL, "template: function \"%s\" not defined", words[0]);
 	} else if (nw > 1) {
 		return berth_error_setx(err, EINVAL, "template: can't give argument to non-function %s", words[0]);
 	}

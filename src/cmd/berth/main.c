@@ -70,6 +70,10 @@ int main(int argc, char **argv)
 	const struct cli_command *cmd;
 	int n = argc, r;
 
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		print_usage();
+		return CLI_EXIT_OK;
+	}
 	r = cli_parse(&global_cmd, opts, &n, argv, true);
 	if (r != 0)
 		return r < 0 ? CLI_EXIT_ENGINE : CLI_EXIT_OK;
@@ -101,8 +105,12 @@ int main(int argc, char **argv)
 		return cli_failf(CLI_EXIT_ENGINE, "unknown command \"%s\" for \"berth\"\nSee 'berth --help'.", argv[0]);
 	cli_path_push(cmd->name);
 	r = cmd->run(&g, cmd, n, argv);
-	fflush(stdout);
 	if (g.store)
 		berth_store_free(g.store);
+	/* output that did not reach its file (a full disk, a closed pipe) is a failure */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_failf(CLI_EXIT_ENGINE, "write to stdout: %m");
+		return r ? r : CLI_EXIT_ENGINE;
+	}
 	return r;
 }

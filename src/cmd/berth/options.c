@@ -94,7 +94,7 @@ static bool has_own_help(struct cli_option *opts, bool short_form)
 	return short_form ? find_short(opts, 'h') != NULL : find_long(opts, "help", 4) != NULL;
 }
 
-static int set_value(const struct cli_command *cmd, struct cli_option *o, const char *value, const char *shown)
+static int set_value(const struct cli_command *cmd, struct cli_option *o, const char *value)
 {
 	o->set = true;
 	if (o->arg == CLI_FLAG) {
@@ -104,8 +104,8 @@ static int set_value(const struct cli_command *cmd, struct cli_option *o, const 
 			o->set = false;
 			return 0;
 		}
-		return cli_usage_error(cmd, "invalid argument \"%s\" for \"%s\" flag: strconv.ParseBool: parsing \"%s\": invalid syntax",
-				       value, shown, value);
+		return cli_usage_error(cmd, "invalid argument \"%s\" for \"--%s\" flag: expected true or false", value,
+				       o->name);
 	}
 	o->value = value;
 	if (o->arg == CLI_LIST)
@@ -118,7 +118,6 @@ static int parse_short(const struct cli_command *cmd, struct cli_option *opts, c
 {
 	for (char *p = a + 1; *p; p++) {
 		struct cli_option *o = find_short(opts, *p);
-		char shown[3] = { '-', *p, 0 };
 
 		if (!o && *p == 'h' && !has_own_help(opts, true)) {
 			cli_print_help(cmd, opts);
@@ -130,18 +129,18 @@ static int parse_short(const struct cli_command *cmd, struct cli_option *opts, c
 		}
 		if (o->arg == CLI_FLAG) {
 			if (p[1] == '=')
-				return set_value(cmd, o, p + 2, shown) ? -125 : 0;
-			if (set_value(cmd, o, NULL, shown))
+				return set_value(cmd, o, p + 2) ? -125 : 0;
+			if (set_value(cmd, o, NULL))
 				return -125;
 			continue;
 		}
 		if (p[1] != '\0')
-			return set_value(cmd, o, p[1] == '=' ? p + 2 : p + 1, shown) ? -125 : 0;
+			return set_value(cmd, o, p[1] == '=' ? p + 2 : p + 1) ? -125 : 0;
 		if (!next) {
 			cli_usage_error(cmd, "flag needs an argument: '%c' in %s", *p, a);
 			return -125;
 		}
-		return set_value(cmd, o, next, shown) ? -125 : 1;
+		return set_value(cmd, o, next) ? -125 : 1;
 	}
 	return 0;
 }
@@ -162,12 +161,12 @@ static int parse_long(const struct cli_command *cmd, struct cli_option *opts, ch
 		return -125;
 	}
 	if (o->arg == CLI_FLAG || eq)
-		return set_value(cmd, o, eq ? eq + 1 : NULL, a) ? -125 : 0;
+		return set_value(cmd, o, eq ? eq + 1 : NULL) ? -125 : 0;
 	if (!next) {
 		cli_usage_error(cmd, "flag needs an argument: --%s", o->name);
 		return -125;
 	}
-	return set_value(cmd, o, next, a) ? -125 : 1;
+	return set_value(cmd, o, next) ? -125 : 1;
 }
 
 int cli_parse(const struct cli_command *cmd, struct cli_option *opts, int *argc, char **argv, bool stop_at_positional)
@@ -225,7 +224,7 @@ int cli_fail(const struct berth_error *err)
 
 	fprintf(stderr, "berth: %s\n", msg);
 	/* docker's "No such image: x" (and later container, volume...) is the one exit status 1 */
-	return err->code == ENOENT && strncmp(msg, "No such ", 8) == 0 ? CLI_EXIT_FAILURE : CLI_EXIT_ENGINE;
+	return err->code == ENOENT && strstr(msg, "No such ") ? CLI_EXIT_FAILURE : CLI_EXIT_ENGINE;
 }
 
 int cli_failf(int code, const char *fmt, ...)
