@@ -98,7 +98,7 @@ assert_nothing_recorded() {
 	[ -z "$(tmp_litter)" ]
 }
 
-@test "load: from stdin, and gzip-compressed from a file and from stdin" {
+@test "load: from stdin, and compressed (gzip, zstd) from a file and from stdin" {
 	berth load <"$F/bb1.tar"
 	[ "$(berth_image_id localhost/bb:1)" = "$BB1_ID" ]
 
@@ -113,6 +113,12 @@ assert_nothing_recorded() {
 	[ "$(berth_image_id localhost/bb:1)" = "$BB1_ID" ]
 	[ "$(berth_image_id localhost/bb:2)" = "$BB2_ID" ]
 	[ "$(diff_ids localhost/bb:2)" = "$BB2_LAYERS" ]
+
+	if command -v zstd >/dev/null; then
+		export BERTH_ROOT=$BATS_TEST_TMPDIR/root-zstd
+		zstd -q -c "$F/multi.tar" | berth load
+		[ "$(berth_image_id localhost/bb:2)" = "$BB2_ID" ]
+	fi
 }
 
 @test "load: two images sharing a layer, from one archive" {
@@ -288,6 +294,11 @@ make_layout() {
 	run ! berth load <"$BATS_TEST_TMPDIR/cut.tar"
 	[[ "$output" == *"runcated"* ]]
 	assert_nothing_recorded
+
+	gzip -c "$F/multi.tar" | head -c 300000 >"$BATS_TEST_TMPDIR/cut.tar.gz"
+	run ! berth load -i "$BATS_TEST_TMPDIR/cut.tar.gz"
+	[[ "$output" == *"gzip: unexpected end"* ]]
+	assert_nothing_recorded
 }
 
 @test "load: a config whose diff ids do not match its layers fails" {
@@ -398,4 +409,23 @@ EOF2
 	berth load -i "$d/many.tar"
 	[ "$(berth_image_id localhost/many:1)" = "$id" ]
 	[ "$(ls "$BERTH_ROOT/layers" | wc -l)" = 21 ]
+}
+
+@test "load: concurrent loads of the same images all succeed" {
+	local i pids=()
+	berth images >/dev/null # the store exists before the race
+	for i in 1 2 3; do
+		berth load -q -i "$F/multi.tar" >"$BATS_TEST_TMPDIR/out$i" 2>&1 &
+		pids+=($!)
+	done
+	berth load -q <"$F/multi.tar" >"$BATS_TEST_TMPDIR/out4" 2>&1 &
+	pids+=($!)
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	run -0 names
+	[ "${lines[0]}" = "localhost/bb:1 $BB1_ID" ]
+	[ "${lines[1]}" = "localhost/bb:2 $BB2_ID" ]
+	[ "$(ls "$BERTH_ROOT/layers" | wc -l)" = 2 ]
+	[ -z "$(tmp_litter)" ]
 }
