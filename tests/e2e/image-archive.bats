@@ -255,6 +255,16 @@ make_layout() {
 	[ "sha256:$(test_podman image inspect --format '{{.Id}}' "${BB1_ID#sha256:}")" = "$BB1_ID" ]
 }
 
+@test "save: a short name keeps the tag it matched (localhost/NAME), and podman loads it under that name" {
+	berth load -i "$F/bb1.tar"
+	berth tag localhost/bb:1 other/img:2
+	berth save -o "$BATS_TEST_TMPDIR/s.tar" bb:1 other/img:2
+	run -0 tar -xOf "$BATS_TEST_TMPDIR/s.tar" manifest.json
+	[ "$(jq -c '.[0].RepoTags' <<<"$output")" = '["localhost/bb:1","docker.io/other/img:2"]' ]
+	test_podman load -q -i "$BATS_TEST_TMPDIR/s.tar"
+	[ "sha256:$(test_podman image inspect --format '{{.Id}}' localhost/bb:1)" = "$BB1_ID" ]
+}
+
 @test "save: an unknown image fails and writes no file" {
 	run ! berth save -o "$BATS_TEST_TMPDIR/x.tar" localhost/nope:1
 	[[ "$output" == *"localhost/nope:1"* ]]
