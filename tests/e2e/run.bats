@@ -381,6 +381,14 @@ leftovers() {
 	run -125 berth run --detach-keys ctrl-nope busybox true
 }
 
+@test "run: all of a large output, through a slow reader, byte for byte" {
+	want=$(yes | head -c 20000000 | md5sum)
+	run -0 bash -c "'$BERTH' run --rm busybox sh -c 'yes | head -c 20000000' | (sleep 2; md5sum)"
+	assert_output_is "$want"
+	run -0 bash -c "'$BERTH' run --rm busybox sh -c 'yes | head -c 20000000 >&2' 2>&1 >/dev/null | md5sum"
+	assert_output_is "$want"
+}
+
 @test "run: signals to berth reach the container (docker's sig-proxy)" {
 	"$BERTH" run --rm busybox sh -c 'trap "echo got-term; exit 9" TERM; while :; do sleep 0.1; done' >"$BATS_TEST_TMPDIR/out" &
 	pid=$!
