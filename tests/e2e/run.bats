@@ -288,6 +288,13 @@ leftovers() {
 	assert_output_contains "CapEff:	$bnd"
 	assert_output_contains "Seccomp:	0"
 	assert_output_contains "sysfs /sys sysfs rw,"
+	# the host's devices, usable
+	if [ -c /dev/kmsg ]; then
+		run -0 berth run --rm --privileged busybox sh -c 'ls -l /dev/kmsg && head -c 1 /dev/kmsg >/dev/null && echo read-ok'
+		assert_output_contains "1,  11"
+		assert_output_contains read-ok
+		run -1 berth run --rm busybox ls /dev/kmsg
+	fi
 	run -0 berth run --rm busybox sh -c 'grep -E "^Seccomp:" /proc/self/status; grep " /sys " /proc/mounts'
 	assert_output_contains "Seccomp:	2"
 	assert_output_contains "sysfs /sys sysfs ro,"
