@@ -25,6 +25,14 @@ static int bad_value(const struct cli_command *cmd, const struct cli_option *o, 
 	return cli_usage_error(cmd, "invalid argument \"%s\" for \"%s\" flag: %s", value, flag, msg);
 }
 
+/* docker's message for an integer flag's bad value. */
+static int bad_int(const struct cli_command *cmd, const struct cli_option *o, const char *value)
+{
+	_cleanup_free_ char *msg = berth_xasprintf("strconv.ParseInt: parsing \"%s\": invalid syntax", value);
+
+	return bad_value(cmd, o, value, msg);
+}
+
 /* The string is owned by the request from now on. */
 static char *own(struct cli_run_request *r, char *s)
 {
@@ -123,7 +131,7 @@ static int build_resources(const struct cli_command *cmd, struct cli_option *opt
 	x = cli_opt(opts, "cpu-shares");
 	if (x->set) {
 		if (parse_int(x->value, 0, INT64_MAX, &v) < 0)
-			return bad_value(cmd, x, x->value, "strconv.ParseInt: parsing: invalid syntax");
+			return bad_int(cmd, x, x->value);
 		o->cpu_shares = (uint64_t)v;
 	}
 	o->cpuset_cpus = (char *)cli_value(opts, "cpuset-cpus");
@@ -131,7 +139,7 @@ static int build_resources(const struct cli_command *cmd, struct cli_option *opt
 	x = cli_opt(opts, "pids-limit");
 	if (x->set) {
 		if (parse_int(x->value, -1, INT64_MAX, &v) < 0)
-			return bad_value(cmd, x, x->value, "strconv.ParseInt: parsing: invalid syntax");
+			return bad_int(cmd, x, x->value);
 		o->pids_limit = v;
 	}
 	x = cli_opt(opts, "ulimit");
@@ -298,7 +306,7 @@ int cli_run_request_build(const struct cli_command *cmd, struct cli_option *opts
 	x = cli_opt(opts, "stop-timeout");
 	if (x->set) {
 		if (parse_int(x->value, -1, INT_MAX, &v) < 0)
-			return bad_value(cmd, x, x->value, "strconv.ParseInt: parsing: invalid syntax");
+			return bad_int(cmd, x, x->value);
 		req->stop_timeout = (int)v;
 	}
 	if ((r = build_env(cmd, opts, o)) || (r = build_resources(cmd, opts, o)) || (r = build_mounts(cmd, opts, o)) ||
