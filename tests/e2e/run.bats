@@ -386,6 +386,10 @@ leftovers() {
 	run -0 bash -c "(sleep 1; printf '\x01x'; sleep 1) | script -qec \"'$BERTH' run -it --detach-keys ctrl-a,x --name det2 busybox sh\" /dev/null"
 	run -0 berth exec det2 echo still-running
 	run -125 berth run --detach-keys ctrl-nope busybox true
+	# attach to it, and detach again
+	run -0 bash -c "(sleep 1; printf 'echo via-attach\n'; sleep 0.5; printf '\x10\x11'; sleep 1) | script -qec \"'$BERTH' attach det\" /dev/null"
+	assert_output_contains via-attach
+	run -0 berth exec det echo still-running
 }
 
 @test "run: all of a large output, through a slow reader, byte for byte" {
