@@ -199,6 +199,12 @@ leftovers() {
 	run -0 berth run --rm --mount "type=bind,source=$BATS_TEST_TMPDIR/data,target=/m,readonly" busybox cat /m/f
 	assert_output_is from-host
 	run -0 berth run --rm --mount "type=tmpfs,target=/t" busybox grep " /t " /proc/mounts
+	# docker: -v makes a missing host directory, --mount does not
+	run -0 berth run --rm -v "$BATS_TEST_TMPDIR/made/here:/m" busybox touch /m/x
+	[ -f "$BATS_TEST_TMPDIR/made/here/x" ]
+	run -125 berth run --rm --mount "type=bind,source=$BATS_TEST_TMPDIR/absent,target=/m" busybox true
+	assert_output_contains "bind source path does not exist"
+	[ ! -e "$BATS_TEST_TMPDIR/absent" ]
 }
 
 @test "run -v NAME:DST: named volumes fail clearly (for now)" {

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/run-flags.h"
 #include "runtime/container.h"
@@ -181,9 +182,21 @@ static int build_mounts(const struct cli_command *cmd, struct cli_option *opts, 
 
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		x = cli_opt(opts, kinds[k].flag);
-		for (size_t i = 0; x->values && x->values[i]; i++)
+		for (size_t i = 0; x->values && x->values[i]; i++) {
+			struct berth_mount_spec *m;
 			if ((r = add_mount(cmd, x, x->values[i], kinds[k].parse, o)))
 				return r;
+			m = &o->mounts[o->n_mounts - 1];
+			if (m->kind != BERTH_MOUNT_BIND || access(m->source, F_OK) == 0)
+				continue;
+			/* docker: -v makes a missing host directory, --mount refuses it */
+			if (k == 1)
+				return cli_failf(CLI_EXIT_ENGINE,
+						 "invalid mount config for type \"bind\": bind source path does not exist: %s",
+						 m->source);
+			if (berth_mkdir_p(m->source, 0755, &err) < 0)
+				return cli_failf(CLI_EXIT_ENGINE, "%s", err.msg);
+		}
 	}
 	x = cli_opt(opts, "device");
 	for (size_t i = 0; x->values && x->values[i]; i++) {
