@@ -1,15 +1,18 @@
 /* `berth create`: from an image and the run options to a container that is ready to start. */
 #include "engine/container.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/run-flags.h"
 #include "engine/spec-build.h"
 #include "engine/user-lookup.h"
 #include "image/blob-store.h"
@@ -108,6 +111,114 @@ static void add_bind(struct berth_run_options *o, char *source, const char *targ
 	};
 }
 
+/* --device: what the host node is (docker follows a symlinked path, as /dev/disk/by-id/... are). */
+static int resolve_devices(const struct berth_run_options *in, struct berth_device_spec **ret, struct berth_error *err)
+{
+	struct berth_device_spec *d = berth_xcalloc(in->n_devices + 1, sizeof(*d));
+
+	for (size_t i = 0; i < in->n_devices; i++) {
+		struct stat st;
+		d[i] = in->devices[i];
+		if (stat(d[i].host_path, &st) < 0) {
+			free(d);
+			return berth_error_set(err, errno, "error gathering device information while adding custom device \"%s\"",
+					       in->devices[i].host_path);
+		}
+		if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) {
+			free(d);
+			return berth_error_setx(err, EINVAL,
+						"error gathering device information while adding custom device \"%s\": "
+						"not a device node",
+						in->devices[i].host_path);
+		}
+		d[i].type = S_ISCHR(st.st_mode) ? 'c' : 'b';
+		d[i].major = major(st.st_rdev);
+		d[i].minor = minor(st.st_rdev);
+		d[i].file_mode = st.st_mode & 07777;
+		d[i].uid = st.st_uid;
+		d[i].gid = st.st_gid;
+	}
+	*ret = d;
+	return 0;
+}
+
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+/* docker --privileged: every device node of the host's /dev, but what the runtime makes itself and the ptys. */
+static void add_host_devices(const char *dir, const char *rel, struct berth_device_spec **v, size_t *n, int depth)
+{
+	static const char *const skip[] = { "pts", "shm", "mqueue", ".lxc", ".udev", "console", "ptmx", "null",
+					    "zero", "full", "random", "urandom", "tty", NULL };
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+
+	if (depth > 8 || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *path = NULL, *crel = NULL;
+		struct stat st;
+
+		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		if (!*rel && berth_strv_contains((char *const *)skip, de->d_name))
+			continue;
+		path = berth_xasprintf("%s/%s", dir, de->d_name);
+		crel = berth_xasprintf("%s%s%s", rel, *rel ? "/" : "", de->d_name);
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			add_host_devices(path, crel, v, n, depth + 1);
+			continue;
+		}
+		if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+			continue;
+		*v = berth_xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[(*n)++] = (struct berth_device_spec){
+			.host_path = TAKE_PTR(path),
+			.container_path = berth_xasprintf("/dev/%s", crel),
+			.permissions = berth_xstrdup("rwm"),
+			.type = S_ISCHR(st.st_mode) ? 'c' : 'b',
+			.major = major(st.st_rdev),
+			.minor = minor(st.st_rdev),
+			.file_mode = st.st_mode & 07777,
+			.uid = st.st_uid,
+			.gid = st.st_gid,
+		};
+	}
+}
+
+struct host_devices {
+	struct berth_device_spec *v;
+	size_t n;
+};
+
+static void host_devices_free(struct host_devices *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		berth_device_spec_release(&h->v[i]);
+	free(h->v);
+}
+
+/*
+ * Named and anonymous volumes (-v name:/data, -v /data, --mount type=volume):
+ * the volume store hooks in here to turn them into directories.
+ */
+static int resolve_volumes(struct berth_engine *e, const struct berth_create_request *req, struct berth_error *err)
+{
+	(void)e;
+	for (size_t i = 0; i < req->run.n_mounts; i++) {
+		const struct berth_mount_spec *m = &req->run.mounts[i];
+		if (m->kind == BERTH_MOUNT_VOLUME)
+			return berth_error_setx(err, ENOTSUP, "named volumes: \"%s\" at \"%s\": not available in this berth version yet",
+						m->source ? m->source : "(anonymous)", m->target);
+	}
+	return 0;
+}
+
 static int read_image_config(struct berth_engine *e, const struct berth_image *img, json_t **ret,
 			     struct berth_error *err)
 {
@@ -135,6 +246,8 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	_cleanup_strv_free_ char **chains = NULL;
 	_cleanup_close_ int ctr_fd = -EBADF, root_fd = -EBADF;
 	struct berth_run_options o = req->run;
+	_cleanup_free_ struct berth_device_spec *devices = NULL;
+	_cleanup_(host_devices_free) struct host_devices host = { 0 };
 	struct berth_user user = { 0 };
 	json_t *image_config = NULL, *spec = NULL;
 	enum berth_rootfs_driver driver;
@@ -143,7 +256,23 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 
 	for (size_t i = 0; i < img->n_layers; i++)
 		berth_strv_push(&chains, img->layers[i].chain_id);
-	if ((r = berth_mkdir_p(ctr, 0700, err)) < 0 || (r = berth_mkdir_p(rootfs, 0700, err)) < 0)
+	if ((r = resolve_devices(&req->run, &devices, err)) < 0)
+		return r;
+	o.devices = devices;
+	if (req->run.privileged) {
+		add_host_devices("/dev", "", &host.v, &host.n, 0);
+		devices = berth_xreallocarray(devices, o.n_devices + host.n + 1, sizeof(*devices));
+		/* the user's --device entries win over the host's node of the same name */
+		for (size_t i = 0; i < host.n; i++) {
+			bool dup = false;
+			for (size_t j = 0; j < req->run.n_devices && !dup; j++)
+				dup = strcmp(req->run.devices[j].container_path, host.v[i].container_path) == 0;
+			if (!dup)
+				devices[o.n_devices++] = host.v[i];
+		}
+		o.devices = devices;
+	}
+	if ((r = berth_mkdir_p(rootfs, 0700, err)) < 0)
 		return r;
 	(void)run;
 	if ((r = berth_overlay_mount(e->store, chains, img->n_layers, upper, work, rootfs, &driver, err)) < 0)
@@ -170,20 +299,28 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	o.gid = user.gid;
 	o.additional_gids = user.groups;
 	o.n_additional_gids = user.n_groups;
+	o.net_mode = req->network && strcmp(req->network, "host") == 0 ? BERTH_NET_HOST : BERTH_NET_PRIVATE;
 	hostname = berth_xstrdup(o.hostname ? o.hostname : "");
+	if (!*hostname && o.net_mode == BERTH_NET_HOST) {
+		/* docker: the host's network, the host's name */
+		char name[256] = "";
+		free(hostname);
+		gethostname(name, sizeof(name) - 1);
+		hostname = berth_xstrdup(name);
+	}
 	if (!*hostname) {
 		free(hostname);
 		hostname = berth_xstrndup(id, 12);
 	}
 	o.hostname = hostname;
-	o.net_mode = req->network && strcmp(req->network, "host") == 0 ? BERTH_NET_HOST : BERTH_NET_PRIVATE;
 	cgroup = berth_xasprintf("/berth/%s", id);
 	o.cgroups_path = cgroup;
 	if ((r = write_etc_files(ctr_fd, hostname, o.net_mode == BERTH_NET_HOST, err)) < 0)
 		goto out;
 	/* user mounts first; the engine's files last, as docker orders them */
 	o.mounts = berth_xcalloc(req->run.n_mounts + 3, sizeof(*o.mounts));
-	memcpy(o.mounts, req->run.mounts, req->run.n_mounts * sizeof(*o.mounts));
+	if (req->run.n_mounts)
+		memcpy(o.mounts, req->run.mounts, req->run.n_mounts * sizeof(*o.mounts));
 	o.n_mounts = req->run.n_mounts;
 	add_bind(&o, berth_engine_ctr_path(e, id, "resolv.conf"), "/etc/resolv.conf");
 	add_bind(&o, berth_engine_ctr_path(e, id, "hostname"), "/etc/hostname");
@@ -229,6 +366,8 @@ int berth_ctr_create(struct berth_engine *e, const struct berth_create_request *
 		return berth_error_setx(err, ENOTSUP,
 					"network \"%s\": only \"none\" and \"host\" are available in this berth version",
 					req->network);
+	if ((r = resolve_volumes(e, req, err)) < 0)
+		return r;
 	if ((r = berth_image_resolve(e->store, req->image, &img, err)) < 0)
 		return r;
 
@@ -249,7 +388,24 @@ int berth_ctr_create(struct berth_engine *e, const struct berth_create_request *
 		berth_image_release(&img);
 		return r;
 	}
-	r = prepare(e, req, &img, id, &record, err);
+	/* the directory and its lock before anything else: a concurrent rm -f waits for this create */
+	{
+		_cleanup_free_ char *dir = berth_engine_ctr_path(e, id, NULL);
+		_cleanup_close_ int lock = -EBADF;
+		_cleanup_free_ char *lock_path = berth_engine_ctr_path(e, id, "lock");
+		if ((r = berth_mkdir_p(dir, 0700, err)) == 0) {
+			/* the lock file exists from here to the removal, which takes it with the directory */
+			lock = open(lock_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+			if (lock < 0)
+				r = berth_error_set(err, errno, "create \"%s\"", lock_path);
+			else
+				close(TAKE_FD(lock));
+		}
+		if (r == 0 && (lock = berth_engine_lock_ctr(e, id, err)) < 0)
+			r = lock;
+		if (r == 0)
+			r = prepare(e, req, &img, id, &record, err);
+	}
 	if (r == 0) {
 		/* the record replaces the placeholder config */
 		r = berth_ctr_db_update_config(e->store->db, id, record, err);

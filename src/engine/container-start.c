@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine/attach.h"
+#include "engine/container-internal.h"
 #include "engine/monitor-spawn.h"
 #include "image/image-db.h"
 #include "image/overlay.h"
@@ -77,14 +78,26 @@ static int runtime_pid(const char *root, const char *id, pid_t *ret, struct bert
 /* A console socket in the container's run dir; the runtime sends the pty master to it during create. */
 static int console_listen(const char *path, struct berth_error *err)
 {
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), dirfd = -EBADF;
+	_cleanup_free_ char *dir = berth_xstrdup(path), *short_path = NULL;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *slash = strrchr(dir, '/');
+	const char *name = path;
 
 	if (fd < 0)
 		return berth_error_set(err, errno, "console socket");
-	if (strlen(path) >= sizeof(sa.sun_path))
+	/* a long path (deep roots, tests) goes through the directory's fd, as the runtime connects to it */
+	if (strlen(path) >= sizeof(sa.sun_path) && slash) {
+		*slash = '\0';
+		dirfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0)
+			return berth_error_set(err, errno, "open \"%s\"", dir);
+		short_path = berth_xasprintf("/proc/self/fd/%d/%s", dirfd, slash + 1);
+		name = short_path;
+	}
+	if (strlen(name) >= sizeof(sa.sun_path))
 		return berth_error_setx(err, ENAMETOOLONG, "console socket path \"%s\" is too long", path);
-	strcpy(sa.sun_path, path);
+	strcpy(sa.sun_path, name);
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
 		return berth_error_set(err, errno, "bind \"%s\"", path);
@@ -206,27 +219,20 @@ int berth_ctr_start_attached(struct berth_engine *e, const char *ref, int *ret_a
 {
 	struct berth_ctr c = { 0 };
 	_cleanup_close_ int lock = -EBADF;
-	int r;
+	int r = 0;
 
-	if ((r = berth_ctr_db_lookup(e->store->db, ref, &c, err)) < 0)
-		return r;
-	if ((lock = berth_engine_lock_ctr(e, c.id, err)) < 0) {
-		berth_ctr_release(&c);
+	if ((lock = berth_ctr_get_locked(e, ref, &c, err)) < 0)
 		return lock;
-	}
-	r = berth_ctr_refresh(e, &c, err);
-	if (r == 0 && c.state == BERTH_CTR_PAUSED)
+	if (c.state == BERTH_CTR_PAUSED)
 		r = berth_error_setx(err, EBUSY, "cannot start a paused container, try unpause instead");
-	else if (r == 0 && c.state != BERTH_CTR_RUNNING)
+	else if (c.state != BERTH_CTR_RUNNING)
 		r = start_locked(e, &c, ret_attach_fd, err);
-	else if (r == 0 && ret_attach_fd) {
+	else if (ret_attach_fd) {
 		/* already running: attach to it as it is */
 		_cleanup_free_ char *attach = berth_engine_run_path(e, c.id, "attach");
 		if ((*ret_attach_fd = berth_attach_connect(attach, err)) < 0)
 			r = *ret_attach_fd;
 	}
-	if (r < 0)
-		berth_error_prefix(err, "start %s", ref);
 	berth_ctr_release(&c);
 	return r;
 }
