@@ -85,7 +85,7 @@ static void sample(struct berth_engine *e, struct entry *en)
 
 static json_t *make_row(const struct entry *en, bool trunc)
 {
-	char cpu[32], mem[64], memp[32], net[64], blk[64], pids[32], a[32], b[32];
+	char cpu[32], mem[80], memp[32], net[80], blk[80], pids[32], a[32], b[32];
 	_cleanup_free_ char *id = NULL;
 	const struct berth_ctr_stats *s = &en->now;
 
