@@ -164,18 +164,13 @@ static const char *network_mode(const struct berth_ctr *c)
 
 enum action { INCLUDE, EXCLUDE, STOP };
 
-/* docker's includeContainerInList, filter by filter. */
+/* docker's includeContainerInList, filter by filter, in its order. */
 static enum action include(const struct berth_ctr *c, struct ps_filters *f, bool all, long limit, size_t idx)
 {
 	_cleanup_free_ char *slash_name = berth_xasprintf("/%s", c->name);
 	char code[16];
 
-	if (!is_up(c) && !all && limit <= 0 && !f->has_before && !f->has_since)
-		return EXCLUDE;
-	if (!match_regex(fvalues(f, "name"), slash_name, c->name) || !match_regex(fvalues(f, "id"), c->id, NULL) ||
-	    !match_labels(c, fvalues(f, "label")))
-		return EXCLUDE;
-	/* before: everything until that container (itself included) is left out */
+	/* before: everything newer than that container, and itself, is left out */
 	if (f->has_before) {
 		if (strcmp(c->id, f->before.id) == 0) {
 			berth_ctr_release(&f->before);
@@ -185,22 +180,28 @@ static enum action include(const struct berth_ctr *c, struct ps_filters *f, bool
 	}
 	if (f->has_since && strcmp(c->id, f->since.id) == 0)
 		return STOP;
+	if (!is_up(c) && !all && limit <= 0)
+		return EXCLUDE;
+	if (!match_regex(fvalues(f, "name"), slash_name, c->name) || !match_regex(fvalues(f, "id"), c->id, NULL) ||
+	    !match_labels(c, fvalues(f, "label")) || !match_exact(fvalues(f, "isolation"), "default") ||
+	    !match_exact(fvalues(f, "is-task"), "false"))
+		return EXCLUDE;
 	if (limit > 0 && idx == (size_t)limit)
 		return STOP;
+	/* exited=N: containers that ran and exited with N */
 	snprintf(code, sizeof(code), "%d", c->exit_code);
-	if (fvalues(f, "exited") && (is_up(c) || c->state == BERTH_CTR_CREATED || !match_exact(fvalues(f, "exited"), code)))
+	if (fvalues(f, "exited") && (is_up(c) || c->started_at == 0 || !match_exact(fvalues(f, "exited"), code)))
 		return EXCLUDE;
-	if (!match_exact(fvalues(f, "status"), berth_ctr_state_to_string(c->state)))
+	/* no health checks: every container's health is docker's "none" */
+	if (!match_exact(fvalues(f, "status"), berth_ctr_state_to_string(c->state)) ||
+	    !match_exact(fvalues(f, "health"), "none") || !match_mounts(c, fvalues(f, "volume")))
 		return EXCLUDE;
 	if (fvalues(f, "ancestor") && !berth_strv_contains(f->ancestor_ids, c->image_id))
 		return EXCLUDE;
-	if (!match_mounts(c, fvalues(f, "volume")) || !match_exact(fvalues(f, "network"), network_mode(c)))
+	if (!match_exact(fvalues(f, "network"), network_mode(c)))
 		return EXCLUDE;
-	/* no published or exposed ports, no health checks, no isolation modes, no swarm tasks */
+	/* no published or exposed ports yet */
 	if (fvalues(f, "publish") || fvalues(f, "expose"))
-		return EXCLUDE;
-	if (!match_exact(fvalues(f, "health"), "none") || !match_exact(fvalues(f, "isolation"), "default") ||
-	    !match_exact(fvalues(f, "is-task"), "false"))
 		return EXCLUDE;
 	return INCLUDE;
 }
