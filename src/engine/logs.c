@@ -27,6 +27,18 @@ int berth_parse_since(const char *s, int64_t now, int64_t *ret, struct berth_err
 			return berth_error_setx(err, EINVAL, "invalid time value: \"%s\"", s);
 		return 0;
 	}
+	/* unix seconds with up to 9 decimals, exactly (a double loses the nanoseconds) */
+	if (s[0] >= '0' && s[0] <= '9' && strspn(s, "0123456789.") == strlen(s) && strchr(s, '.') == strrchr(s, '.')) {
+		const char *dot = strchr(s, '.');
+		int64_t frac = 0;
+		int digits = 0;
+		for (const char *p = dot ? dot + 1 : ""; *p && digits < 9; p++, digits++)
+			frac = frac * 10 + (*p - '0');
+		while (digits++ < 9)
+			frac *= 10;
+		*ret = (int64_t)strtoll(s, NULL, 10) * 1000000000 + frac;
+		return 0;
+	}
 	v = strtod(s, &end);
 	if (end != s && *end == '\0') {
 		*ret = (int64_t)(v * 1e9);
