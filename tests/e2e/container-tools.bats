@@ -220,6 +220,10 @@ teardown() {
 	run berth ps -aq --no-trunc
 	assert_output_is "$keep"
 	[ ! -e "$BERTH_ROOT/containers/$gone1" ] && [ ! -e "$BERTH_ROOT/containers/$gone2" ]
+	# no mount (the created one had its root mounted) and no cgroup left behind
+	! grep -qE "$gone1|$gone2" /proc/self/mountinfo || fail "mounts left: $(grep -E "$gone1|$gone2" /proc/self/mountinfo)"
+	! ls -d /sys/fs/cgroup/*/berth/"$gone2" /sys/fs/cgroup/berth/"$gone2" 2>/dev/null || fail "cgroup left"
+	grep -q "$keep" /proc/self/mountinfo || fail "the running container lost its root"
 	run berth container prune -f
 	assert_output_is "Total reclaimed space: 0B"
 }
