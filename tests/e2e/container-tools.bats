@@ -89,6 +89,8 @@ teardown() {
 	run berth stats --no-stream -a --format '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}'
 	assert_line_is 0 "down 0.00% 0B / 0B 0"
 	[[ "${lines[1]}" =~ ^up\ [0-9.]+%\ [0-9.]+[KM]iB\ /\ .*\ 1$ ]] || fail "up: ${lines[1]}"
+	run berth container stats --no-stream --format '{{.Name}}' up
+	assert_output_is up
 	run berth stats --no-stream nosuch
 	assert_status 1
 	assert_output_contains "No such container: nosuch"

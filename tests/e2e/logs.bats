@@ -26,8 +26,8 @@ teardown() {
 	# both, merged (the two pipes race, in docker too: no order between them)
 	run berth logs out
 	[ "$(printf '%s\n' "${lines[@]}" | sort | tr '\n' ' ')" = "one three two " ] || fail "merged: $output"
-	# the container group has it too
-	run --separate-stderr berth container logs out
+	# the container group has it too; --details adds nothing without log attributes
+	run --separate-stderr berth container logs --details out
 	assert_output_is "one"$'\n'"three"
 }
 
