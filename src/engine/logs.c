@@ -160,12 +160,9 @@ int berth_ctr_logs(struct berth_engine *e, const char *ref, const struct berth_l
 		return berth_error_set(err, errno, "open \"%s\"", path);
 	}
 	if (fd < 0) {
-		/* never started: nothing logged yet; follow waits for the file */
-		fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			berth_ctr_release(&c);
-			return berth_error_set(err, errno, "open \"%s\"", path);
-		}
+		/* never started (the monitor makes the log before the process runs): nothing logged */
+		berth_ctr_release(&c);
+		return 0;
 	}
 	off = tail_offset(fd, o->tail);
 	if (!drain(fd, &off, o) || !o->follow) {
@@ -175,7 +172,8 @@ int berth_ctr_logs(struct berth_engine *e, const char *ref, const struct berth_l
 	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (ino >= 0)
 		inotify_add_watch(ino, path, IN_MODIFY);
-	while (c.state == BERTH_CTR_RUNNING || c.state == BERTH_CTR_PAUSED || c.state == BERTH_CTR_CREATED) {
+	/* docker follows a running container only: a created or exited one gives what it has */
+	while (c.state == BERTH_CTR_RUNNING || c.state == BERTH_CTR_PAUSED) {
 		struct pollfd p = { .fd = ino, .events = POLLIN };
 		char evbuf[4096];
 		poll(&p, 1, 250);

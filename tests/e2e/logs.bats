@@ -123,6 +123,10 @@ teardown() {
 	run berth logs idle
 	assert_success
 	assert_output_is ""
+	# as docker: -f follows running containers only
+	run timeout 5 "$BERTH" logs -f idle
+	assert_success
+	assert_output_is ""
 	run --separate-stderr berth logs nosuch
 	assert_status 1
 	assert_stderr_contains "No such container: nosuch"
