@@ -12,6 +12,7 @@
 
 #include "engine/spec-build.h"
 #include "engine/user-lookup.h"
+#include "engine/volume.h"
 #include "image/blob-store.h"
 #include "image/image.h"
 #include "image/manifest.h"
@@ -135,6 +136,8 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	_cleanup_strv_free_ char **chains = NULL;
 	_cleanup_close_ int ctr_fd = -EBADF, root_fd = -EBADF;
 	struct berth_run_options o = req->run;
+	struct berth_mount_spec *user_mounts = NULL;
+	size_t n_user_mounts = 0;
 	struct berth_user user = { 0 };
 	json_t *image_config = NULL, *spec = NULL;
 	enum berth_rootfs_driver driver;
@@ -181,15 +184,19 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	o.cgroups_path = cgroup;
 	if ((r = write_etc_files(ctr_fd, hostname, o.net_mode == BERTH_NET_HOST, err)) < 0)
 		goto out;
+	/* volumes (named, anonymous, the image's) become bind mounts of their directories */
+	if ((r = berth_volume_prepare_mounts(e, id, root_fd, image_config, req->run.mounts, req->run.n_mounts,
+					     &user_mounts, &n_user_mounts, err)) < 0)
+		goto out;
 	/* user mounts first; the engine's files last, as docker orders them */
-	o.mounts = berth_xcalloc(req->run.n_mounts + 3, sizeof(*o.mounts));
-	memcpy(o.mounts, req->run.mounts, req->run.n_mounts * sizeof(*o.mounts));
-	o.n_mounts = req->run.n_mounts;
+	o.mounts = berth_xcalloc(n_user_mounts + 3, sizeof(*o.mounts));
+	memcpy(o.mounts, user_mounts, n_user_mounts * sizeof(*o.mounts));
+	o.n_mounts = n_user_mounts;
 	add_bind(&o, berth_engine_ctr_path(e, id, "resolv.conf"), "/etc/resolv.conf");
 	add_bind(&o, berth_engine_ctr_path(e, id, "hostname"), "/etc/hostname");
 	add_bind(&o, berth_engine_ctr_path(e, id, "hosts"), "/etc/hosts");
 	r = berth_spec_build(image_config, &o, rootfs, &spec, err);
-	for (size_t i = req->run.n_mounts; i < o.n_mounts; i++)
+	for (size_t i = n_user_mounts; i < o.n_mounts; i++)
 		free(o.mounts[i].source);
 	free(o.mounts);
 	if (r < 0)
@@ -206,6 +213,7 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	text = json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	r = berth_write_file_atomic(ctr_fd, "config.json", text, strlen(text), 0600, err);
 out:
+	berth_volume_mounts_free(user_mounts, n_user_mounts);
 	json_decref(spec);
 	json_decref(image_config);
 	berth_user_release(&user);
