@@ -22,7 +22,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "engine/container.h"
+#include "engine/container-internal.h"
 #include "image/overlay.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -696,44 +696,45 @@ static int running_root(struct berth_engine *e, struct berth_ctr *c, struct bert
 	return r == 0 ? TAKE_FD(fd) : r;
 }
 
-static int stopped_root(struct berth_engine *e, struct berth_ctr *c, struct ctr_root *cr, struct berth_error *err)
+/* A stopped container's root filesystem, mounted if it is not; its lock is held until the copy ends. */
+static int stopped_root(struct berth_engine *e, const char *ref, struct ctr_root *cr, struct berth_error *err)
 {
-	_cleanup_free_ char *rootfs = berth_engine_run_path(e, c->id, "rootfs");
-	int r;
+	_cleanup_free_ char *rootfs = NULL;
+	struct berth_ctr c = { 0 };
+	int r = 0;
 
-	if ((cr->lock = berth_engine_lock_ctr(e, c->id, err)) < 0)
+	if ((cr->lock = berth_ctr_get_locked(e, ref, &c, err)) < 0)
 		return cr->lock;
-	if ((r = berth_ctr_refresh(e, c, err)) < 0)
-		return r;
-	if (c->state == BERTH_CTR_RUNNING || c->state == BERTH_CTR_PAUSED) {
+	rootfs = berth_engine_run_path(e, c.id, "rootfs");
+	if (c.state == BERTH_CTR_RUNNING || c.state == BERTH_CTR_PAUSED) {
 		close(TAKE_FD(cr->lock));
-		return -EAGAIN; /* started meanwhile */
-	}
-	if (!is_mount_root(rootfs)) {
-		if ((r = berth_ctr_mount_rootfs(e, c, err)) < 0)
-			return r;
+		r = -EAGAIN; /* started meanwhile */
+	} else if (c.state == BERTH_CTR_REMOVING) {
+		r = berth_error_setx(err, EBUSY, "container %s is being removed", c.name);
+	} else if (!is_mount_root(rootfs)) {
+		r = berth_ctr_mount_rootfs(e, &c, err);
 		/* a created container keeps its root mounted; an exited one had none */
-		if (c->state != BERTH_CTR_CREATED)
+		if (r == 0 && c.state != BERTH_CTR_CREATED)
 			cr->unmount = berth_xstrdup(rootfs);
 	}
+	berth_ctr_release(&c);
+	if (r < 0)
+		return r;
 	cr->fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	return cr->fd >= 0 ? 0 : berth_error_set(err, errno, "open \"%s\"", rootfs);
 }
 
 static int ctr_root_open(struct berth_engine *e, const char *ref, struct ctr_root *cr, struct berth_error *err)
 {
-	struct berth_ctr c = { 0 };
 	int r = -EAGAIN;
 
 	*cr = (struct ctr_root){ .fd = -EBADF, .lock = -EBADF };
-	if ((r = berth_ctr_get(e, ref, &c, err)) < 0)
-		return r;
-	cr->name = berth_xstrdup(c.name);
-	for (int attempt = 0; attempt < 5; attempt++) {
-		if (c.state == BERTH_CTR_REMOVING) {
-			r = berth_error_setx(err, EBUSY, "container %s is being removed", c.name);
+	for (int attempt = 0; attempt < 5 && r == -EAGAIN; attempt++) {
+		struct berth_ctr c = { 0 };
+		if ((r = berth_ctr_get(e, ref, &c, err)) < 0)
 			break;
-		}
+		free(cr->name);
+		cr->name = berth_xstrdup(c.name);
 		if (c.state == BERTH_CTR_RUNNING || c.state == BERTH_CTR_PAUSED) {
 			r = running_root(e, &c, err);
 			if (r >= 0) {
@@ -741,18 +742,12 @@ static int ctr_root_open(struct berth_engine *e, const char *ref, struct ctr_roo
 				r = 0;
 			}
 		} else {
-			r = stopped_root(e, &c, cr, err);
+			r = stopped_root(e, c.id, cr, err);
 		}
-		if (r != -EAGAIN)
-			break;
 		berth_ctr_release(&c);
-		if ((r = berth_ctr_get(e, ref, &c, err)) < 0)
-			break;
-		r = -EAGAIN;
 	}
 	if (r == -EAGAIN)
 		r = berth_error_setx(err, EAGAIN, "container %s: its state keeps changing", cr->name);
-	berth_ctr_release(&c);
 	if (r < 0)
 		ctr_root_release(cr);
 	return r;

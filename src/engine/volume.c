@@ -258,7 +258,7 @@ static int lookup(struct berth_engine *e, sqlite3 *h, const char *name, struct b
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE)
-		return berth_error_setx(err, ENOENT, "get %s: no such volume", name);
+		return berth_error_setx(err, ENOENT, "No such volume: %s", name);
 	if (rc != SQLITE_ROW)
 		return sql_error(h, rc, "look up a volume", err);
 	row_to_volume(e, st, ret);

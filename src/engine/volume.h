@@ -58,7 +58,7 @@ bool berth_volume_name_valid(const char *name);
 int berth_volume_create(struct berth_engine *e, const char *name, char *const *labels, struct berth_volume *ret,
 			struct berth_error *err);
 
-/* By exact name: -ENOENT "get NAME: no such volume". */
+/* By exact name: -ENOENT "No such volume: NAME". */
 int berth_volume_get(struct berth_engine *e, const char *name, struct berth_volume *ret, struct berth_error *err);
 
 /* Every volume, sorted by name, with its users. */
@@ -66,7 +66,7 @@ int berth_volume_list(struct berth_engine *e, struct berth_volume **ret, size_t 
 
 /*
  * Remove a volume no container references: -EBUSY "remove NAME: volume is
- * in use - [ID, …]", -ENOENT "get NAME: no such volume".
+ * in use - [ID, …]", -ENOENT "No such volume: NAME".
  */
 int berth_volume_remove(struct berth_engine *e, const char *name, struct berth_error *err);
 

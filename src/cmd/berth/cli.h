@@ -200,6 +200,8 @@ extern const struct cli_command cmd_run, cmd_create, cmd_start, cmd_stop, cmd_re
 	cmd_attach, cmd_exec, cmd_container;
 /* container subcommands besides the top-level verbs (cmd-container.c lists them all) */
 extern const struct cli_command cmd_container_rm, cmd_container_cleanup;
+/* cp (cmd-cp.c) and the volume group (cmd-volume.c) */
+extern const struct cli_command cmd_cp, cmd_container_cp, cmd_volume;
 
 extern const struct cli_command cmd_images, cmd_rmi, cmd_tag, cmd_inspect, cmd_history, cmd_load, cmd_save,
 	cmd_import, cmd_image, cmd_version;
