@@ -40,12 +40,11 @@ static json_t *strv_json(char *const *v)
 	return a;
 }
 
-/* What inspect and a later start need to know, in docker's field names. */
-static json_t *request_json(const struct berth_create_request *req, json_t *spec, const char *hostname)
+/* docker's Config.Labels: the image's labels, then the container's (--label wins). */
+static json_t *labels_json(const struct berth_create_request *req, json_t *image_config)
 {
-	const struct berth_run_options *o = &req->run;
-	json_t *process = json_object_get(spec, "process");
-	json_t *labels = json_object();
+	json_t *image_labels = json_object_get(json_object_get(image_config, "config"), "Labels");
+	json_t *labels = json_is_object(image_labels) ? json_deep_copy(image_labels) : json_object();
 
 	for (size_t i = 0; req->labels && req->labels[i]; i++) {
 		_cleanup_free_ char *k = berth_xstrdup(req->labels[i]);
@@ -54,18 +53,53 @@ static json_t *request_json(const struct berth_create_request *req, json_t *spec
 			*eq = '\0';
 		json_object_set_new(labels, k, json_string(eq ? eq + 1 : ""));
 	}
-	return json_pack("{s{ss ss so so so ss sb sb so ss* si} s{sb sI sI sI sf sI sb sb ss so so} ss}", "Config",
-			 "Hostname", hostname, "User", req->user ? req->user : "", "Env",
-			 json_deep_copy(json_object_get(process, "env")), "Cmd", o->cmd ? strv_json(o->cmd) : json_null(),
-			 "Entrypoint", o->entrypoint ? strv_json(o->entrypoint) : json_null(), "WorkingDir",
-			 json_string_value(json_object_get(process, "cwd")), "Tty", o->tty, "OpenStdin", req->interactive,
-			 "Labels", labels, "StopSignal", req->stop_signal, "StopTimeout",
-			 req->stop_timeout < 0 ? 10 : req->stop_timeout, "HostConfig", "AutoRemove", req->auto_remove,
-			 "Memory", (json_int_t)o->memory, "MemorySwap", (json_int_t)o->memory_swap, "PidsLimit",
-			 (json_int_t)o->pids_limit, "NanoCpus", o->cpus * 1e9, "CpuShares", (json_int_t)o->cpu_shares,
-			 "Privileged", o->privileged, "ReadonlyRootfs", o->read_only, "NetworkMode",
-			 req->network ? req->network : "none", "CapAdd", strv_json(o->cap_add), "CapDrop",
-			 strv_json(o->cap_drop), "Path", json_string_value(json_array_get(json_object_get(process, "args"), 0)));
+	return labels;
+}
+
+/*
+ * docker's Config.Entrypoint and Config.Cmd: what the container runs, the
+ * image's where the user gave none (a new entrypoint drops the image's Cmd).
+ */
+static void command_json(const struct berth_create_request *req, json_t *image_config, json_t **ret_entrypoint,
+			 json_t **ret_cmd)
+{
+	const struct berth_run_options *o = &req->run;
+	json_t *c = json_object_get(image_config, "config");
+	json_t *entry = json_object_get(c, "Entrypoint"), *cmd = json_object_get(c, "Cmd");
+
+	*ret_entrypoint = o->entrypoint ? strv_json(o->entrypoint) : json_is_array(entry) ? json_deep_copy(entry) : json_null();
+	if (o->cmd)
+		*ret_cmd = strv_json(o->cmd);
+	else if (!o->entrypoint && json_is_array(cmd))
+		*ret_cmd = json_deep_copy(cmd);
+	else
+		*ret_cmd = json_null();
+}
+
+/* What inspect and a later start need to know, in docker's field names. */
+static json_t *request_json(const struct berth_create_request *req, json_t *spec, json_t *image_config,
+			    const char *hostname)
+{
+	const struct berth_run_options *o = &req->run;
+	json_t *process = json_object_get(spec, "process");
+	_cleanup_strv_free_ char **argv = berth_spec_process_args(image_config, o);
+	json_t *entrypoint, *cmd, *args = json_array();
+
+	command_json(req, image_config, &entrypoint, &cmd);
+	/* docker's Path and Args: the command without --init's /dev/init */
+	for (size_t i = 1; argv && argv[0] && argv[i]; i++)
+		json_array_append_new(args, json_string(argv[i]));
+	return json_pack("{ss* so s{ss ss so so so ss sb sb so ss* si} s{sb sI sI sI sI sI sb sb ss so so sb}}", "Path",
+			 argv ? argv[0] : NULL, "Args", args, "Config", "Hostname", hostname, "User",
+			 req->user ? req->user : "", "Env", json_deep_copy(json_object_get(process, "env")), "Cmd", cmd,
+			 "Entrypoint", entrypoint, "WorkingDir", json_string_value(json_object_get(process, "cwd")), "Tty",
+			 o->tty, "OpenStdin", req->interactive, "Labels", labels_json(req, image_config), "StopSignal",
+			 req->stop_signal, "StopTimeout", req->stop_timeout < 0 ? 10 : req->stop_timeout, "HostConfig",
+			 "AutoRemove", req->auto_remove, "Memory", (json_int_t)o->memory, "MemorySwap",
+			 (json_int_t)o->memory_swap, "PidsLimit", (json_int_t)o->pids_limit, "NanoCpus", (json_int_t)(o->cpus * 1e9),
+			 "CpuShares", (json_int_t)o->cpu_shares, "Privileged", o->privileged, "ReadonlyRootfs", o->read_only,
+			 "NetworkMode", req->network ? req->network : "none", "CapAdd", strv_json(o->cap_add), "CapDrop",
+			 strv_json(o->cap_drop), "Init", o->init);
 }
 
 /* /etc/hostname, /etc/hosts and /etc/resolv.conf of the container, made by the engine and bind-mounted. */
@@ -241,9 +275,9 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 		const char *sig = json_string_value(json_object_get(json_object_get(image_config, "config"), "StopSignal"));
 		struct berth_create_request copy = *req;
 		copy.stop_signal = sig ? sig : "SIGTERM";
-		*ret_record = request_json(&copy, spec, hostname);
+		*ret_record = request_json(&copy, spec, image_config, hostname);
 	} else {
-		*ret_record = request_json(req, spec, hostname);
+		*ret_record = request_json(req, spec, image_config, hostname);
 	}
 	json_object_set_new(*ret_record, "Driver", json_string(driver == BERTH_ROOTFS_OVERLAY ? "overlay" : "copy"));
 	text = json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -201,61 +201,83 @@ int berth_ctr_rename(struct berth_engine *e, const char *ref, const char *name, 
 	return r;
 }
 
+/* docker's Args when the record has none (records made before it kept them): the command without its first word. */
+static json_t *legacy_args(json_t *cfg)
+{
+	json_t *args = json_array(), *v;
+	bool first = true;
+	size_t i;
+
+	json_array_foreach(json_object_get(cfg, "Entrypoint"), i, v) {
+		if (!first)
+			json_array_append(args, v);
+		first = false;
+	}
+	json_array_foreach(json_object_get(cfg, "Cmd"), i, v) {
+		if (!first)
+			json_array_append(args, v);
+		first = false;
+	}
+	return args;
+}
+
+static json_t *state_json(const struct berth_ctr *c)
+{
+	_cleanup_free_ char *started = berth_format_time(c->started_at), *finished = berth_format_time(c->finished_at);
+	bool up = c->state == BERTH_CTR_RUNNING || c->state == BERTH_CTR_PAUSED;
+
+	return json_pack("{ss sb sb sb sb sb si si ss ss ss}", "Status", berth_ctr_state_to_string(c->state), "Running",
+			 up, "Paused", c->state == BERTH_CTR_PAUSED, "Restarting", 0, "OOMKilled", 0, "Dead", 0, "Pid",
+			 up ? c->pid : 0, "ExitCode", c->exit_code, "Error", "", "StartedAt", started, "FinishedAt",
+			 finished);
+}
+
+/* docker's NetworkSettings, for the modes berth has ("none", "host"): no addresses, no ports. */
+static json_t *network_json(const char *mode)
+{
+	json_t *net = json_pack("{ss ss ss si ss ss ss}", "NetworkID", "", "EndpointID", "", "Gateway", "", "IPPrefixLen",
+				0, "IPAddress", "", "IPv6Gateway", "", "MacAddress", "");
+
+	return json_pack("{ss ss sb s{} s{so}}", "Bridge", "", "SandboxID", "", "HairpinMode", 0, "Ports", "Networks",
+			 mode, net);
+}
+
 int berth_ctr_inspect(struct berth_engine *e, const struct berth_ctr *c, json_t **ret, struct berth_error *err)
 {
-	_cleanup_free_ char *created = berth_format_time(c->created), *started = berth_format_time(c->started_at),
-			    *finished = berth_format_time(c->finished_at),
-			    *rootfs = berth_engine_run_path(e, c->id, "rootfs"), *name = berth_xasprintf("/%s", c->name);
+	_cleanup_free_ char *created = berth_format_time(c->created), *name = berth_xasprintf("/%s", c->name),
+			    *rootfs = berth_engine_run_path(e, c->id, "rootfs"),
+			    *resolv = berth_engine_ctr_path(e, c->id, "resolv.conf"),
+			    *hostname = berth_engine_ctr_path(e, c->id, "hostname"),
+			    *hosts = berth_engine_ctr_path(e, c->id, "hosts"), *log = berth_engine_ctr_path(e, c->id, "ctr.log"),
+			    *upper = berth_engine_ctr_path(e, c->id, "upper"), *work = berth_engine_ctr_path(e, c->id, "work");
 	json_t *cfg = json_object_get(c->config, "Config"), *host = json_object_get(c->config, "HostConfig");
-	json_t *args = json_array(), *cmd = json_object_get(cfg, "Cmd");
-	json_t *state, *o;
+	json_t *path = json_object_get(c->config, "Path"), *args = json_object_get(c->config, "Args");
+	json_t *mounts = json_object_get(c->config, "Mounts");
+	const char *driver = json_string_value(json_object_get(c->config, "Driver"));
+	const char *mode = json_string_value(json_object_get(host, "NetworkMode"));
+	json_t *o;
 
 	(void)err;
-	/* docker splits the command line: Path is the first word, Args the rest */
-	{
-		json_t *entry = json_object_get(cfg, "Entrypoint");
-		size_t i;
-		json_t *v;
-		bool first = true;
-		json_array_foreach(entry, i, v) {
-			if (!first)
-				json_array_append(args, v);
-			first = false;
-		}
-		json_array_foreach(cmd, i, v) {
-			if (!first)
-				json_array_append(args, v);
-			first = false;
-		}
-	}
-	state = json_pack("{ss sb sb sb sb sb si si ss ss ss}", "Status", berth_ctr_state_to_string(c->state), "Running",
-			  c->state == BERTH_CTR_RUNNING || c->state == BERTH_CTR_PAUSED, "Paused",
-			  c->state == BERTH_CTR_PAUSED, "Restarting", 0, "OOMKilled", 0, "Dead", 0, "Pid",
-			  c->state == BERTH_CTR_RUNNING || c->state == BERTH_CTR_PAUSED ? c->pid : 0, "ExitCode",
-			  c->exit_code, "Error", "", "StartedAt", started, "FinishedAt", finished);
-	{
-		_cleanup_free_ char *resolv = berth_engine_ctr_path(e, c->id, "resolv.conf"),
-				    *hostname = berth_engine_ctr_path(e, c->id, "hostname"),
-				    *hosts = berth_engine_ctr_path(e, c->id, "hosts"),
-				    *log = berth_engine_ctr_path(e, c->id, "ctr.log");
-		const char *path = json_string_value(json_object_get(host, "Path"));
-		const char *driver = json_string_value(json_object_get(c->config, "Driver"));
-
-		o = json_pack("{ss ss ss so ss ss ss ss ss ss si ss so}", "Id", c->id, "Created", created, "Path",
-			      path ? path : "", "Args", args, "Image", c->image_id, "Name", name, "ResolvConfPath", resolv,
-			      "HostnamePath", hostname, "HostsPath", hosts, "LogPath", log, "RestartCount",
-			      c->restart_count, "Driver", driver ? driver : "overlay", "State", state);
-	}
-	json_object_set(o, "Config", cfg ? cfg : json_object());
-	json_object_set_new(json_object_get(o, "Config"), "Image", json_string(c->image));
-	json_object_set(o, "HostConfig", host ? host : json_object());
-	{
-		_cleanup_free_ char *upper = berth_engine_ctr_path(e, c->id, "upper"),
-				    *work = berth_engine_ctr_path(e, c->id, "work");
-		json_object_set_new(o, "GraphDriver", json_pack("{ss s{ss ss ss}}", "Name", "overlay", "Data", "UpperDir",
-								upper, "WorkDir", work, "MergedDir", rootfs));
-	}
-	json_object_set_new(o, "Mounts", json_array());
+	/* copies: the row's config is the caller's, and inspect adds to it */
+	cfg = json_is_object(cfg) ? json_deep_copy(cfg) : json_object();
+	host = json_is_object(host) ? json_deep_copy(host) : json_object();
+	/* records of an earlier berth kept Path in HostConfig */
+	if (!json_is_string(path))
+		path = json_object_get(host, "Path");
+	json_object_del(host, "Path");
+	args = json_is_array(args) ? json_deep_copy(args) : legacy_args(cfg);
+	json_object_set_new(cfg, "Image", json_string(c->image));
+	o = json_pack("{ss ss ss so so ss ss ss ss ss ss si ss ss ss ss ss sn}", "Id", c->id, "Created", created, "Path",
+		      json_is_string(path) ? json_string_value(path) : "", "Args", args, "State", state_json(c), "Image",
+		      c->image_id, "ResolvConfPath", resolv, "HostnamePath", hostname, "HostsPath", hosts, "LogPath", log,
+		      "Name", name, "RestartCount", c->restart_count, "Driver", driver ? driver : "overlay", "Platform",
+		      "linux", "MountLabel", "", "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs");
+	json_object_set_new(o, "HostConfig", host);
+	json_object_set_new(o, "GraphDriver", json_pack("{s{ss ss ss} ss}", "Data", "MergedDir", rootfs, "UpperDir", upper,
+							"WorkDir", work, "Name", driver ? driver : "overlay"));
+	json_object_set_new(o, "Mounts", json_is_array(mounts) ? json_deep_copy(mounts) : json_array());
+	json_object_set_new(o, "Config", cfg);
+	json_object_set_new(o, "NetworkSettings", network_json(mode ? mode : "none"));
 	*ret = o;
 	return 0;
 }

@@ -200,6 +200,12 @@ extern const struct cli_command cmd_run, cmd_create, cmd_start, cmd_stop, cmd_re
 	cmd_attach, cmd_exec, cmd_container;
 /* container subcommands besides the top-level verbs (cmd-container.c lists them all) */
 extern const struct cli_command cmd_container_rm, cmd_container_cleanup;
+/* looking at containers (cmd-ps.c, cmd-logs.c, cmd-top.c, cmd-stats.c, cmd-pause.c, cmd-rename.c, cmd-port.c,
+ * cmd-inspect.c, cmd-container-prune.c) and the system (cmd-info.c) */
+extern const struct cli_command cmd_ps, cmd_logs, cmd_top, cmd_stats, cmd_pause, cmd_unpause, cmd_rename, cmd_port,
+	cmd_info, cmd_container_ls, cmd_container_inspect, cmd_container_prune;
+/* docker's units.BytesSize: "1.5GiB", "512KiB" (powers of 1024, 4 significant digits). */
+void cli_bytes_size(uint64_t size, char *buf, size_t len);
 /* cp (cmd-cp.c) and the volume group (cmd-volume.c) */
 extern const struct cli_command cmd_cp, cmd_container_cp, cmd_volume;
 
