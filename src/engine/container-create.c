@@ -280,6 +280,7 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 		*ret_record = request_json(req, spec, image_config, hostname);
 	}
 	json_object_set_new(*ret_record, "Driver", json_string(driver == BERTH_ROOTFS_OVERLAY ? "overlay" : "copy"));
+	json_object_set_new(*ret_record, "Mounts", berth_volume_mounts_json(e, user_mounts, n_user_mounts));
 	text = json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	r = berth_write_file_atomic(ctr_fd, "config.json", text, strlen(text), 0600, err);
 out:

@@ -832,3 +832,42 @@ int berth_volume_release_ctr(struct berth_engine *e, const char *id, bool remove
 	}
 	return 0;
 }
+
+static bool ends_with_data(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 6 && strcmp(s + n - 6, "/_data") == 0;
+}
+
+/* The volume a resolved mount's source is, or NULL (malloc'd). */
+static char *volume_of(const struct berth_engine *e, const char *source)
+{
+	_cleanup_free_ char *prefix = berth_xasprintf("%s/volumes/", e->store->root);
+	size_t plen = strlen(prefix), slen = source ? strlen(source) : 0;
+
+	if (!source || slen <= plen + 6 || strncmp(source, prefix, plen) != 0 || !ends_with_data(source))
+		return NULL;
+	return berth_xstrndup(source + plen, slen - plen - 6);
+}
+
+json_t *berth_volume_mounts_json(const struct berth_engine *e, const struct berth_mount_spec *m, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *vol = m[i].kind == BERTH_MOUNT_TMPFS ? NULL : volume_of(e, m[i].source);
+		json_t *o;
+		if (vol)
+			o = json_pack("{ss ss ss ss ss ss sb ss}", "Type", "volume", "Name", vol, "Source", m[i].source,
+				      "Destination", m[i].target, "Driver", "local", "Mode", "", "RW", !m[i].readonly,
+				      "Propagation", "");
+		else
+			o = json_pack("{ss ss ss ss sb ss}", "Type", m[i].kind == BERTH_MOUNT_TMPFS ? "tmpfs" : "bind",
+				      "Source", m[i].source ? m[i].source : "", "Destination", m[i].target, "Mode", "", "RW",
+				      !m[i].readonly, "Propagation",
+				      m[i].kind == BERTH_MOUNT_TMPFS ? "" : m[i].propagation ? m[i].propagation : "rprivate");
+		json_array_append_new(a, o);
+	}
+	return a;
+}

@@ -104,3 +104,9 @@ void berth_volume_mounts_free(struct berth_mount_spec *m, size_t n);
  * also remove its anonymous volumes no other container references.
  */
 int berth_volume_release_ctr(struct berth_engine *e, const char *id, bool remove_anonymous, struct berth_error *err);
+
+/*
+ * docker inspect's "Mounts" of a container from its resolved mounts (what
+ * berth_volume_prepare_mounts() returned): volumes by name, binds, tmpfs.
+ */
+json_t *berth_volume_mounts_json(const struct berth_engine *e, const struct berth_mount_spec *m, size_t n);

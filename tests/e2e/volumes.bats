@@ -201,9 +201,9 @@ make_volume_image() {
 @test "volume prune removes unused anonymous volumes, -a unused named ones too" {
 	berth volume create named >/dev/null
 	berth volume create --label keep=1 labelled >/dev/null
-	berth create --name a -v /anon1 busybox true >/dev/null
-	berth create --name b -v /anon2 -v used:/u busybox true >/dev/null
-	berth rm a >/dev/null
+	berth create --name pa -v /anon1 busybox true >/dev/null
+	berth create --name pb -v /anon2 -v used:/u busybox true >/dev/null
+	berth rm pa >/dev/null
 	anon1=$(berth volume ls -q --filter dangling=true | grep -E '^[0-9a-f]{64}$')
 	echo 0 >"$BERTH_ROOT/volumes/$anon1/_data/somedata"
 	run berth volume prune -f
@@ -221,9 +221,9 @@ make_volume_image() {
 	assert_line_is 1 labelled
 	run berth volume prune -af
 	assert_line_is 1 named
-	# what b uses stays
+	# what pb uses stays
 	[ "$(berth volume ls -q | wc -l)" -eq 2 ]
-	berth rm -v b >/dev/null
+	berth rm -v pb >/dev/null
 	run berth volume ls -q
 	assert_output_is used
 }
