@@ -91,8 +91,11 @@ int berth_user_resolve(int rootfs_fd, const char *spec, struct berth_user *ret, 
 
 	if (grp)
 		*grp++ = '\0';
-	if (!*user)
-		strcpy(user, "0");
+	if (!*user) {
+		/* no user: root (the empty copy has no room for "0") */
+		free(user);
+		user = berth_xstrdup("0");
+	}
 	if ((r = read_db(rootfs_fd, "/etc/passwd", &passwd, err)) < 0 || (r = read_db(rootfs_fd, "/etc/group", &group, err)) < 0)
 		return r;
 

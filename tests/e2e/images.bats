@@ -336,14 +336,18 @@ quay.io/x/y:2"
 	run berth inspect --format '{{.Id}} {{index .RepoTags 0}} {{.Config.Cmd}}' "${id:7:12}"
 	assert_output_is "$id localhost/busybox:latest [sh]"
 
+	# the generic inspect looks for containers too: docker's "No such object"
 	run berth inspect busybox nosuch
 	assert_status 1
-	assert_output_contains "No such image: nosuch"
+	assert_output_contains "No such object: nosuch"
 	run --separate-stderr berth image inspect nosuch
 	assert_status 1
 	assert_output_is "[]"
 	assert_stderr_contains "No such image: nosuch"
 	run berth inspect --type container busybox
+	assert_status 1
+	assert_output_contains "No such container: busybox"
+	run berth inspect --type nonsense busybox
 	assert_status 125
 }
 
