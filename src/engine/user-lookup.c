@@ -82,8 +82,7 @@ static void add_group(struct berth_user *u, uint32_t gid)
 int berth_user_resolve(int rootfs_fd, const char *spec, struct berth_user *ret, struct berth_error *err)
 {
 	_cleanup_strv_free_ char **passwd = NULL, **group = NULL;
-	/* one byte more than spec: an empty user part becomes "0" in place */
-	_cleanup_free_ char *user = berth_xasprintf("%s%c", spec ? spec : "", '\0'), *name = NULL;
+	_cleanup_free_ char *user = berth_xstrdup(spec ? spec : ""), *name = NULL;
 	char *grp = strchr(user, ':');
 	struct berth_user u = { 0 };
 	bool found = false, numeric;
