@@ -91,9 +91,13 @@ int berth_user_resolve(int rootfs_fd, const char *spec, struct berth_user *ret, 
 	if (grp)
 		*grp++ = '\0';
 	if (!*user) {
-		/* no user: root (the empty copy has no room for "0") */
+		/* no user: root (the empty copy has no room for "0"; grp points into it: split a new copy) */
+		char *again = berth_xasprintf("0%s%s", grp ? ":" : "", grp ? grp : "");
 		free(user);
-		user = berth_xstrdup("0");
+		user = again;
+		grp = strchr(user, ':');
+		if (grp)
+			*grp++ = '\0';
 	}
 	if ((r = read_db(rootfs_fd, "/etc/passwd", &passwd, err)) < 0 || (r = read_db(rootfs_fd, "/etc/group", &group, err)) < 0)
 		return r;
