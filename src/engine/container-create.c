@@ -260,7 +260,8 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 		goto out;
 	/* user mounts first; the engine's files last, as docker orders them */
 	o.mounts = berth_xcalloc(n_user_mounts + 3, sizeof(*o.mounts));
-	memcpy(o.mounts, user_mounts, n_user_mounts * sizeof(*o.mounts));
+	if (n_user_mounts)
+		memcpy(o.mounts, user_mounts, n_user_mounts * sizeof(*o.mounts));
 	o.n_mounts = n_user_mounts;
 	add_bind(&o, berth_engine_ctr_path(e, id, "resolv.conf"), "/etc/resolv.conf");
 	add_bind(&o, berth_engine_ctr_path(e, id, "hostname"), "/etc/hostname");
