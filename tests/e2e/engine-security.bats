@@ -91,14 +91,18 @@ status_field() { # FIELD: its value in the container's /proc/self/status ($outpu
 	fi
 	run crun -- sh -c 'grep -E " /proc/(sys|sysrq-trigger|irq|bus|fs) " /proc/self/mountinfo | cut -d" " -f5,6'
 	assert_success
-	assert_output_contains "/proc/sys ro,"
-	assert_output_contains "/proc/sysrq-trigger ro,"
-	assert_output_contains "/proc/bus ro,"
+	for p in /proc/sys /proc/sysrq-trigger /proc/irq /proc/bus /proc/fs; do
+		# those this kernel has
+		[ -e "$p" ] || continue
+		assert_output_contains "$p ro,"
+	done
 	run crun -- sh -c 'echo 1 >/proc/sys/vm/drop_caches'
 	assert_failure
 	assert_output_contains "Read-only file system"
-	run crun -- sh -c 'echo h >/proc/sysrq-trigger'
-	assert_failure
+	if [ -e /proc/sysrq-trigger ]; then
+		run crun -- sh -c 'echo h >/proc/sysrq-trigger'
+		assert_failure
+	fi
 	# and /sys is read-only too
 	run crun -- sh -c 'grep " /sys " /proc/self/mountinfo | cut -d" " -f6'
 	[[ "$output" == ro,* ]] || fail "/sys: $output"
@@ -119,7 +123,7 @@ status_field() { # FIELD: its value in the container's /proc/self/status ($outpu
 @test "default seccomp: Seccomp 2; unshare, mount, keyctl and add_key are refused with EPERM" {
 	run crun -- grep -E '^Seccomp:' /proc/self/status
 	assert_output_is $'Seccomp:\t2'
-	for p in keyctl add-key unshare-net unshare-user "mount /mnt"; do
+	for p in keyctl add-key unshare-net unshare-user "mount /tmp"; do
 		run crun -- /h/sysprobe $p
 		assert_status 1
 		assert_output_is "Operation not permitted"
@@ -128,10 +132,10 @@ status_field() { # FIELD: its value in the container's /proc/self/status ($outpu
 	run crun --cap-add SYS_ADMIN -- /h/sysprobe keyctl
 	assert_status 1
 	assert_output_is "Operation not permitted"
-	# busybox's own unshare and mount say the same
-	run crun -- sh -c 'mount -t tmpfs none /mnt'
+	# busybox's mount is refused too (it words EPERM its own way)
+	run crun -- sh -c 'mount -t tmpfs none /tmp'
 	assert_failure
-	assert_output_contains "Operation not permitted"
+	[[ "$output" == *"Operation not permitted"* || "$output" == *"permission denied"* ]] || fail "mount: $output"
 	# what the profile allows still works
 	run crun -- /h/sysprobe chroot /
 	assert_success
@@ -152,7 +156,7 @@ status_field() { # FIELD: its value in the container's /proc/self/status ($outpu
 	assert_output_contains "No space left on device"
 	# no host devices beyond docker's set
 	run crun -- sh -c 'ls /dev | sort | tr "\n" " "'
-	for d in console core fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero; do
+	for d in fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero; do
 		[[ " $output " == *" $d "* ]] || fail "/dev/$d missing: $output"
 	done
 	[[ " $output " != *" $(basename "$(awk -v a=$1 -v b=$2 '$1 == a && $2 == b { print $4 }' /proc/partitions)") "* ]] ||
@@ -170,7 +174,7 @@ status_field() { # FIELD: its value in the container's /proc/self/status ($outpu
 	[[ "${lines[1]:-rw}" == rw* ]] || fail "/proc/sys: ${lines[1]}"
 	run crun --privileged -- /h/sysprobe unshare-net
 	assert_output_is ok
-	run crun --privileged -- sh -c 'mount -t tmpfs none /mnt && echo mounted'
+	run crun --privileged -- sh -c 'mount -t tmpfs none /tmp && echo mounted'
 	assert_output_is mounted
 	dev=$(awk '$4 ~ /^(vd|sd|xvd)[a-z]+$/ || $4 ~ /^nvme[0-9]+n[0-9]+$/ { print $1, $2; exit }' /proc/partitions)
 	if [ -n "$dev" ]; then
