@@ -46,6 +46,17 @@ crun() {
 	berth run --rm -v "$(dirname "$SYSPROBE")":/h:ro "${args[@]}" busybox "$@"
 }
 
+# "MAJOR MINOR" of a block device this host lets root open (so a refusal in the container is the container's)
+host_blockdev() {
+	local d
+	for d in /dev/loop0 /dev/zram0 /dev/vda /dev/sda /dev/nvme0n1; do
+		[ -b "$d" ] && "$SYSPROBE" read "$d" >/dev/null 2>&1 || continue
+		printf '%d %d\n' "0x$(stat -c %t "$d")" "0x$(stat -c %T "$d")"
+		return 0
+	done
+	return 1
+}
+
 status_field() { # FIELD: its value in the container's /proc/self/status ($output)
 	awk -v f="$1:" '$1 == f { print $2 }' <<<"$output"
 }
@@ -142,8 +153,7 @@ status_field() { # FIELD: its value in the container's /proc/self/status ($outpu
 }
 
 @test "device allowlist: a block device node can be made (mknod) but not opened; /dev/null can" {
-	dev=$(awk '$4 ~ /^(vd|sd|nvme|xvd)[a-z]+$/ || $4 ~ /^nvme[0-9]+n[0-9]+$/ { print $1, $2; exit }' /proc/partitions)
-	[ -n "$dev" ] || skip "no disk in /proc/partitions"
+	dev=$(host_blockdev) || skip "no block device the host can open"
 	set -- $dev
 	run crun -- sh -c "/h/sysprobe mknod-blk /tmp/disk $1 $2 && /h/sysprobe read /tmp/disk"
 	assert_failure
@@ -159,8 +169,7 @@ status_field() { # FIELD: its value in the container's /proc/self/status ($outpu
 	for d in fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero; do
 		[[ " $output " == *" $d "* ]] || fail "/dev/$d missing: $output"
 	done
-	[[ " $output " != *" $(basename "$(awk -v a=$1 -v b=$2 '$1 == a && $2 == b { print $4 }' /proc/partitions)") "* ]] ||
-		fail "a host disk is in /dev: $output"
+	[[ " $output " != *" loop0 "* && " $output " != *" vda "* && " $output " != *" sda "* ]] || fail "a host disk is in /dev: $output"
 }
 
 @test "--privileged lifts it: every capability, no seccomp, no masks, rw /proc/sys, devices open" {
@@ -176,8 +185,7 @@ status_field() { # FIELD: its value in the container's /proc/self/status ($outpu
 	assert_output_is ok
 	run crun --privileged -- sh -c 'mount -t tmpfs none /tmp && echo mounted'
 	assert_output_is mounted
-	dev=$(awk '$4 ~ /^(vd|sd|xvd)[a-z]+$/ || $4 ~ /^nvme[0-9]+n[0-9]+$/ { print $1, $2; exit }' /proc/partitions)
-	if [ -n "$dev" ]; then
+	if dev=$(host_blockdev); then
 		set -- $dev
 		run crun --privileged -- sh -c "/h/sysprobe mknod-blk /tmp/disk $1 $2 && /h/sysprobe read /tmp/disk"
 		assert_success
