@@ -79,14 +79,16 @@ int berth_attach_session(int sock, const struct berth_attach_options *o, int *re
 	char buf[ATTACH_PACKET_MAX];
 	size_t detach_state = 0;
 	bool input = o->stdin_fd >= 0;
+	/* the size to give the container's terminal: ours, on stdin or (run -t without -i) stdout */
+	int tty_fd = o->stdin_fd >= 0 && isatty(o->stdin_fd) ? o->stdin_fd : isatty(o->stdout_fd) ? o->stdout_fd : -1;
 	sigset_t mask;
 
-	if (o->tty && o->stdin_fd >= 0 && isatty(o->stdin_fd)) {
+	if (o->tty && tty_fd >= 0) {
 		sigemptyset(&mask);
 		sigaddset(&mask, SIGWINCH);
 		sigprocmask(SIG_BLOCK, &mask, NULL);
 		sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-		send_size(sock, o->stdin_fd);
+		send_size(sock, tty_fd);
 	}
 	for (;;) {
 		struct pollfd p[3] = {
@@ -103,7 +105,7 @@ int berth_attach_session(int sock, const struct berth_attach_options *o, int *re
 			struct signalfd_siginfo si;
 			while (read(sigfd, &si, sizeof(si)) == sizeof(si))
 				;
-			send_size(sock, o->stdin_fd);
+			send_size(sock, tty_fd);
 		}
 		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t n = read(o->stdin_fd, buf + 1, sizeof(buf) - 1);

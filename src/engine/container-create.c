@@ -243,13 +243,20 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	o.gid = user.gid;
 	o.additional_gids = user.groups;
 	o.n_additional_gids = user.n_groups;
+	o.net_mode = req->network && strcmp(req->network, "host") == 0 ? BERTH_NET_HOST : BERTH_NET_PRIVATE;
 	hostname = berth_xstrdup(o.hostname ? o.hostname : "");
+	if (!*hostname && o.net_mode == BERTH_NET_HOST) {
+		/* docker: the host's network, the host's name */
+		char host[256] = "";
+		free(hostname);
+		gethostname(host, sizeof(host) - 1);
+		hostname = berth_xstrdup(host);
+	}
 	if (!*hostname) {
 		free(hostname);
 		hostname = berth_xstrndup(id, 12);
 	}
 	o.hostname = hostname;
-	o.net_mode = req->network && strcmp(req->network, "host") == 0 ? BERTH_NET_HOST : BERTH_NET_PRIVATE;
 	cgroup = berth_xasprintf("/berth/%s", id);
 	o.cgroups_path = cgroup;
 	if ((r = write_etc_files(ctr_fd, hostname, o.net_mode == BERTH_NET_HOST, err)) < 0)
@@ -333,7 +340,16 @@ int berth_ctr_create(struct berth_engine *e, const struct berth_create_request *
 	{
 		_cleanup_free_ char *dir = berth_engine_ctr_path(e, id, NULL);
 		_cleanup_close_ int lock = -EBADF;
-		if ((r = berth_mkdir_p(dir, 0700, err)) == 0 && (lock = berth_engine_lock_ctr(e, id, err)) < 0)
+		_cleanup_free_ char *lock_path = berth_engine_ctr_path(e, id, "lock");
+		if ((r = berth_mkdir_p(dir, 0700, err)) == 0) {
+			/* the lock file exists from here to the removal, which takes it with the directory */
+			lock = open(lock_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+			if (lock < 0)
+				r = berth_error_set(err, errno, "create \"%s\"", lock_path);
+			else
+				close(TAKE_FD(lock));
+		}
+		if (r == 0 && (lock = berth_engine_lock_ctr(e, id, err)) < 0)
 			r = lock;
 		if (r == 0)
 			r = prepare(e, req, &img, id, &record, err);

@@ -148,11 +148,14 @@ static int cap_name(const char *in, char **ret, struct berth_error *err)
 	return 0;
 }
 
-/* "All" is what berth itself may hand out: a cap outside its bounding set would fail the capset (as podman does). */
+/*
+ * "All" is what berth itself may hand out (docker: the daemon's bounding
+ * set): a capability outside it cannot be granted, and asking fails the start.
+ */
 static void all_caps(char ***caps)
 {
 	for (int c = 0; c <= berth_capability_last(); c++)
-		if (berth_capability_to_name(c) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1 &&
+		if (berth_capability_to_name(c) && prctl(PR_CAPBSET_READ, c) == 1 &&
 		    !berth_strv_contains(*caps, berth_capability_to_name(c)))
 			berth_strv_push(caps, berth_capability_to_name(c));
 }
