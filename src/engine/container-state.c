@@ -119,16 +119,17 @@ static int read_exit_record(struct berth_engine *e, const char *id, int *ret_cod
 /* The container's monitor still runs: it will write the exit record (it drains output first). */
 static bool monitor_alive(pid_t pid)
 {
-	char path[64], comm[32] = "";
+	char path[64], stat[128] = "";
 	_cleanup_fclose_ FILE *f = NULL;
 
 	if (pid <= 0 || kill(pid, 0) < 0)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	f = fopen(path, "re");
-	if (!f || !fgets(comm, sizeof(comm), f))
+	if (!f || !fgets(stat, sizeof(stat), f))
 		return false;
-	return strncmp(comm, "berth-monitor", 13) == 0;
+	/* "PID (berth-monitor) S ...": a killed monitor nobody reaped yet (a zombie) is dead all the same */
+	return strstr(stat, " (berth-monitor) ") && !strstr(stat, " (berth-monitor) Z ");
 }
 
 int berth_ctr_refresh(struct berth_engine *e, struct berth_ctr *c, struct berth_error *err)
