@@ -117,7 +117,7 @@ static int read_exit_record(struct berth_engine *e, const char *id, int *ret_cod
 }
 
 /* The container's monitor still runs: it will write the exit record (it drains output first). */
-static bool monitor_alive(pid_t pid)
+bool berth_ctr_monitor_alive(pid_t pid)
 {
 	char path[64], stat[128] = "";
 	_cleanup_fclose_ FILE *f = NULL;
@@ -153,14 +153,14 @@ int berth_ctr_refresh(struct berth_engine *e, struct berth_ctr *c, struct berth_
 			c->state = BERTH_CTR_PAUSED;
 		else if (status && strcmp(status, "running") == 0)
 			c->state = BERTH_CTR_RUNNING;
-		else if (status && strcmp(status, "stopped") == 0 && !monitor_alive(c->monitor_pid)) {
+		else if (status && strcmp(status, "stopped") == 0 && !berth_ctr_monitor_alive(c->monitor_pid)) {
 			/* the init is gone and no monitor recorded it (the monitor was killed): the code is lost */
 			c->state = BERTH_CTR_EXITED;
 			c->exit_code = 255;
 			c->finished_at = berth_now_ns();
 		}
 		json_decref(j);
-	} else if (!monitor_alive(c->monitor_pid)) {
+	} else if (!berth_ctr_monitor_alive(c->monitor_pid)) {
 		/* no runtime state and no record: a crash between start and the runtime (or a reboot) */
 		c->state = BERTH_CTR_EXITED;
 		c->exit_code = 255;
