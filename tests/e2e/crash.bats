@@ -117,18 +117,22 @@ run_time() {
 	done
 	sleep 1
 	for id in $(berth ps -aq --no-trunc --filter status=created); do
-		found=$id
 		run berth start "$id"
-		assert_success
-		run berth inspect --format '{{.State.Status}}' "$id"
-		assert_output_is running
+		if [ "$status" -eq 0 ]; then
+			found=$id
+			run berth inspect --format '{{.State.Status}}' "$id"
+			assert_output_is running
+		else
+			# cut before its config was written: it cannot start, and says so, and stays created
+			run berth inspect --format '{{.State.Status}}' "$id"
+			assert_output_is created
+		fi
 		assert_truthful sleep
-		break
 	done
-	[ -n "$found" ] || skip "no run was cut between create and start this time"
 	ids=($(known_ids))
 	berth rm -f "${ids[@]}" >/dev/null
 	assert_no_leftovers "${ids[@]}"
+	[ -n "$found" ] || skip "no run was cut between create and start this time"
 }
 
 @test "kill -9 of rm -f at many points: ps -a is truthful, a second rm -f finishes the job" {
