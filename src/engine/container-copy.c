@@ -170,8 +170,9 @@ struct sink {
 	int root_fd;
 	const char *base;
 	unsigned long long resolve;
-	bool keep_owner; /* else what berth makes is root's */
+	bool keep_owner; /* else what berth makes is root's, without set-id bits (as chown(2) would clear them) */
 	bool root_meta;  /* the unnamed root entry's owner and mode go to base itself */
+	bool no_devices; /* the host: a device node from a container would be a door to the host's devices */
 	struct dir_meta *dirs;
 	size_t n_dirs;
 };
@@ -268,6 +269,14 @@ static int clear_leaf(int pfd, const char *leaf, const char *name, bool want_dir
 	return LEAF_FREE;
 }
 
+/* An entry's permission bits as made: set-id bits only where the owner is kept. */
+static mode_t entry_perm(const struct sink *s, struct archive_entry *ae)
+{
+	mode_t perm = archive_entry_perm(ae);
+
+	return s->keep_owner ? perm : perm & ~(mode_t)(S_ISUID | S_ISGID);
+}
+
 static int write_file(struct sink *s, int pfd, const char *leaf, const char *name, struct archive_entry *ae,
 		      struct data *d, bool busy, struct berth_error *err)
 {
@@ -296,7 +305,7 @@ static int write_file(struct sink *s, int pfd, const char *leaf, const char *nam
 	/* owner first: chown clears set-id bits */
 	if (s->keep_owner && fchown(fd, archive_entry_uid(ae), archive_entry_gid(ae)) < 0)
 		return berth_error_set(err, errno, "chown \"%s\"", name);
-	if (fchmod(fd, archive_entry_perm(ae)) < 0)
+	if (fchmod(fd, entry_perm(s, ae)) < 0)
 		return berth_error_set(err, errno, "chmod \"%s\"", name);
 	if (futimens(fd, (struct timespec[]){ { .tv_nsec = UTIME_OMIT },
 					     { archive_entry_mtime(ae), archive_entry_mtime_nsec(ae) } }) < 0)
@@ -386,10 +395,14 @@ static int tree_entry(struct sink *s, struct archive_entry *ae, struct data *d, 
 		break;
 	case AE_IFCHR:
 	case AE_IFBLK:
+		if (s->no_devices)
+			return 0;
+		/* fall through */
 	case AE_IFIFO:
-		if (mknodat(pfd, leaf, type | archive_entry_perm(ae), archive_entry_rdev(ae)) < 0)
+		if (mknodat(pfd, leaf, type | 0600, archive_entry_rdev(ae)) < 0)
 			return berth_error_set(err, errno, "create \"%s\"", name);
-		if (fchmodat(pfd, leaf, archive_entry_perm(ae), 0) < 0)
+		/* never through a symlink the container may have swapped in meanwhile */
+		if (fchmodat(pfd, leaf, entry_perm(s, ae), AT_SYMLINK_NOFOLLOW) < 0)
 			return berth_error_set(err, errno, "chmod \"%s\"", name);
 		break;
 	default:
@@ -839,7 +852,8 @@ int berth_ctr_copy_from(struct berth_engine *e, const char *ref, const char *src
 	if (dfd < 0)
 		return berth_error_set(err, errno, "destination directory \"%s\"", dir);
 	/* what the container's tree holds cannot climb out of the destination either */
-	sink = (struct sink){ .kind = SINK_TREE, .root_fd = dfd, .base = ".", .resolve = IN_ROOT, .keep_owner = o->archive };
+	sink = (struct sink){ .kind = SINK_TREE, .root_fd = dfd, .base = ".", .resolve = IN_ROOT, .keep_owner = o->archive,
+			      .no_devices = true };
 	r = walk_path(&sink, &s, name, err);
 	if (r == 0)
 		r = sink_finish(&sink, err);
