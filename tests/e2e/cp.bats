@@ -227,7 +227,7 @@ EOF
 
 @test "cp to the host: no device nodes, no set-id bits unless -a keeps the owner too" {
 	berth run -d --name ct busybox sh -c 'mkdir /x && mknod /x/blk b 7 0 && mkfifo /x/fifo && cp /bin/busybox /x/suid &&
-		chmod 4755 /x/suid && chown 1000 /x/suid && touch /ready && exec sleep 1000' >/dev/null
+		chown 1000 /x/suid && chmod 4755 /x/suid && touch /ready && exec sleep 1000' >/dev/null
 	for _ in $(seq 100); do berth exec ct test -e /ready 2>/dev/null && break; sleep 0.1; done
 	run berth cp ct:/x "$OUT/x"
 	assert_success
