@@ -316,7 +316,7 @@ static int write_file(struct sink *s, int pfd, const char *leaf, const char *nam
 static int make_link(struct sink *s, int pfd, const char *leaf, const char *name, struct archive_entry *ae,
 		     struct berth_error *err)
 {
-	_cleanup_free_ char *target = NULL, *full = NULL, *tparent = NULL, *tleaf = NULL, *tdir = NULL;
+	_cleanup_free_ char *target = NULL, *full = NULL, *tparent = NULL, *tleaf = NULL;
 	_cleanup_close_ int tfd = -EBADF;
 	int r;
 
