@@ -777,7 +777,7 @@ int berth_volume_prepare_mounts(struct berth_engine *e, const char *id, int root
 			r = vdir;
 		else
 			r = take_volumes(e, vdir, id, v, n, names, err);
-		for (size_t i = 0; i < n && r == 0; i++)
+		for (size_t i = 0; i < n && r == 0 && root_fd >= 0; i++)
 			if (names[i])
 				r = prefill(e, vdir, root_fd, names[i], v[i].target, err);
 		names_free(names, n);

@@ -90,7 +90,7 @@ json_t *berth_volume_inspect_json(const struct berth_volume *v);
  * mount covers into bind mounts of volume directories, creating the volumes
  * that do not exist yet and recording that container id uses them.  An
  * empty volume is filled from what the image has at the mount point
- * (root_fd: the container's root, mounted).  *ret is a new array with its
+ * (root_fd: the container's root, mounted; < 0: no filling).  *ret is a new array with its
  * own strings (berth_volume_mounts_free()), the other mounts copied as they
  * are.
  */
