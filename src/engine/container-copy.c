@@ -663,12 +663,17 @@ struct ctr_root {
 	int lock;       /* held while a stopped container's root is mounted for us */
 	char *unmount;  /* the root mounted for this copy, to unmount after */
 	char *name;
+	char **binds;   /* stopped: "destination", "source" pairs of its directory mounts (volumes, -v) */
+	int bind_fd;    /* the source directory ctr_path() opened last */
 };
 
 static void ctr_root_release(struct ctr_root *cr)
 {
 	if (cr->fd >= 0)
 		close(cr->fd);
+	if (cr->bind_fd >= 0)
+		close(cr->bind_fd);
+	berth_strv_free(cr->binds);
 	if (cr->unmount) {
 		_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
 		berth_overlay_umount(cr->unmount, &ignore);
@@ -677,7 +682,7 @@ static void ctr_root_release(struct ctr_root *cr)
 		close(cr->lock);
 	free(cr->unmount);
 	free(cr->name);
-	*cr = (struct ctr_root){ .fd = -EBADF, .lock = -EBADF };
+	*cr = (struct ctr_root){ .fd = -EBADF, .lock = -EBADF, .bind_fd = -EBADF };
 }
 
 static bool is_mount_root(const char *path)
@@ -709,6 +714,27 @@ static int running_root(struct berth_engine *e, struct berth_ctr *c, struct bert
 	return r == 0 ? TAKE_FD(fd) : r;
 }
 
+/* The directories a stopped container would have mounted (its config.json's binds: volumes, -v). */
+static void stopped_binds(struct berth_engine *e, const char *id, struct ctr_root *cr)
+{
+	_cleanup_free_ char *path = berth_engine_ctr_path(e, id, "config.json");
+	json_t *spec = json_load_file(path, 0, NULL), *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(spec, "mounts"), i, m) {
+		const char *type = json_string_value(json_object_get(m, "type"));
+		const char *src = json_string_value(json_object_get(m, "source"));
+		const char *dst = json_string_value(json_object_get(m, "destination"));
+		struct stat st;
+		if (!type || strcmp(type, "bind") != 0 || !src || !dst || dst[0] != '/' || stat(src, &st) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		berth_strv_consume(&cr->binds, clean_path(dst));
+		berth_strv_push(&cr->binds, src);
+	}
+	json_decref(spec);
+}
+
 /* A stopped container's root filesystem, mounted if it is not; its lock is held until the copy ends. */
 static int stopped_root(struct berth_engine *e, const char *ref, struct ctr_root *cr, struct berth_error *err)
 {
@@ -730,6 +756,8 @@ static int stopped_root(struct berth_engine *e, const char *ref, struct ctr_root
 		if (r == 0 && c.state != BERTH_CTR_CREATED)
 			cr->unmount = berth_xstrdup(rootfs);
 	}
+	if (r == 0)
+		stopped_binds(e, c.id, cr);
 	berth_ctr_release(&c);
 	if (r < 0)
 		return r;
@@ -741,7 +769,7 @@ static int ctr_root_open(struct berth_engine *e, const char *ref, struct ctr_roo
 {
 	int r = -EAGAIN;
 
-	*cr = (struct ctr_root){ .fd = -EBADF, .lock = -EBADF };
+	*cr = (struct ctr_root){ .fd = -EBADF, .lock = -EBADF, .bind_fd = -EBADF };
 	for (int attempt = 0; attempt < 5 && r == -EAGAIN; attempt++) {
 		struct berth_ctr c = { 0 };
 		if ((r = berth_ctr_get(e, ref, &c, err)) < 0)
@@ -764,6 +792,55 @@ static int ctr_root_open(struct berth_engine *e, const char *ref, struct ctr_roo
 	if (r < 0)
 		ctr_root_release(cr);
 	return r;
+}
+
+/* dest is path or one of its parents, component-wise: the rest of path after it ("" for path itself) */
+static const char *below(const char *path, const char *dest)
+{
+	size_t n = strlen(dest);
+
+	if (strcmp(dest, "/") == 0)
+		return path + 1;
+	if (strncmp(path, dest, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+		return NULL;
+	return path[n] ? path + n + 1 : path + n;
+}
+
+/*
+ * Where a path of the container is, from the berth side: its root, or, for
+ * a stopped container, the source of the directory mount it is below (the
+ * deepest one), as docker mounts them for a copy.  *ret_path is the path
+ * from *ret_fd (cr owns the fd).  Running containers are seen whole through
+ * /proc/PID/root.
+ */
+static int ctr_path(struct ctr_root *cr, const char *abs, int *ret_fd, char **ret_path, struct berth_error *err)
+{
+	_cleanup_free_ char *clean = clean_path(abs);
+	const char *best = NULL, *rest = NULL, *src = NULL;
+	/* keep a trailing "/." or "/": they mean something to docker's rules */
+	const char *suffix = ends_with(abs, "/.") ? "/." : ends_with(abs, "/") ? "/" : "";
+
+	for (char **b = cr->binds; b && b[0] && b[1]; b += 2) {
+		const char *r = below(clean, b[0]);
+		if (r && (!best || strlen(b[0]) > strlen(best))) {
+			best = b[0];
+			rest = r;
+			src = b[1];
+		}
+	}
+	if (!best) {
+		*ret_fd = cr->fd;
+		*ret_path = berth_xasprintf("%s%s", clean, strcmp(clean, "/") == 0 ? "" : suffix);
+		return 0;
+	}
+	if (cr->bind_fd >= 0)
+		close(TAKE_FD(cr->bind_fd));
+	cr->bind_fd = open(src, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cr->bind_fd < 0)
+		return berth_error_set(err, errno, "open \"%s\" (mounted at %s)", src, best);
+	*ret_fd = cr->bind_fd;
+	*ret_path = berth_xasprintf("/%s%s", rest, *rest ? suffix : "");
+	return 0;
 }
 
 /* --- docker's rules ------------------------------------------------------- */
@@ -825,18 +902,18 @@ static int check_src_dir(const struct path_at *src, const char *given, bool cont
 int berth_ctr_copy_from(struct berth_engine *e, const char *ref, const char *src, const char *dest,
 			struct berth_copy_options *o, struct berth_error *err)
 {
-	_cleanup_(ctr_root_release) struct ctr_root cr = { .fd = -EBADF, .lock = -EBADF };
+	_cleanup_(ctr_root_release) struct ctr_root cr = { .fd = -EBADF, .lock = -EBADF, .bind_fd = -EBADF };
 	_cleanup_(path_at_release) struct path_at s = { .parent = -EBADF };
-	_cleanup_free_ char *abs = abs_in_ctr(src), *dir = NULL, *name = NULL;
+	_cleanup_free_ char *abs = abs_in_ctr(src), *dir = NULL, *name = NULL, *rel = NULL;
 	_cleanup_close_ int dfd = -EBADF;
 	bool contents = wants_contents(src);
 	struct stat dst, *dstp = &dst;
 	struct sink sink;
-	int r;
+	int r, rfd;
 
-	if ((r = ctr_root_open(e, ref, &cr, err)) < 0)
+	if ((r = ctr_root_open(e, ref, &cr, err)) < 0 || (r = ctr_path(&cr, abs, &rfd, &rel, err)) < 0)
 		return r;
-	r = path_at_open(cr.fd, IN_ROOT, abs, o->follow_link, &s, err);
+	r = path_at_open(rfd, IN_ROOT, rel, o->follow_link, &s, err);
 	if (r == -ENOENT)
 		return not_found_in(abs, cr.name, err);
 	if (r < 0 || (r = check_src_dir(&s, src, contents, err)) < 0)
@@ -865,35 +942,35 @@ int berth_ctr_copy_from(struct berth_engine *e, const char *ref, const char *src
 int berth_ctr_copy_to(struct berth_engine *e, const char *ref, const char *src, const char *dest,
 		      struct berth_copy_options *o, struct berth_error *err)
 {
-	_cleanup_(ctr_root_release) struct ctr_root cr = { .fd = -EBADF, .lock = -EBADF };
+	_cleanup_(ctr_root_release) struct ctr_root cr = { .fd = -EBADF, .lock = -EBADF, .bind_fd = -EBADF };
 	_cleanup_(path_at_release) struct path_at s = { .parent = -EBADF };
-	_cleanup_free_ char *abs = abs_in_ctr(dest), *dir = NULL, *name = NULL;
+	_cleanup_free_ char *abs = abs_in_ctr(dest), *dir = NULL, *name = NULL, *rel = NULL;
 	_cleanup_close_ int dfd = -EBADF, check = -EBADF;
 	bool contents = wants_contents(src);
 	struct stat dst, *dstp = &dst;
 	struct sink sink;
-	int r;
+	int r, rfd;
 
 	r = path_at_open(AT_FDCWD, 0, src, o->follow_link, &s, err);
 	if (r == -ENOENT)
 		return berth_error_set(err, ENOENT, "lstat %s", src);
 	if (r < 0 || (r = check_src_dir(&s, src, contents, err)) < 0)
 		return r;
-	if ((r = ctr_root_open(e, ref, &cr, err)) < 0)
+	if ((r = ctr_root_open(e, ref, &cr, err)) < 0 || (r = ctr_path(&cr, abs, &rfd, &rel, err)) < 0)
 		return r;
 	/* the destination as the container sees it: its symlinks followed, inside its root */
-	dfd = berth_openat2(cr.fd, abs, O_PATH | O_CLOEXEC, 0, IN_ROOT);
+	dfd = berth_openat2(rfd, rel, O_PATH | O_CLOEXEC, 0, IN_ROOT);
 	if (dfd < 0 && dfd != -ENOENT)
 		return berth_error_set(err, -dfd, "open \"%s\" in container %s", abs, cr.name);
 	if (dfd < 0 || fstat(dfd, &dst) < 0)
 		dstp = NULL;
-	if ((r = place(&s, contents, abs, dstp, &dir, &name, err)) < 0)
+	if ((r = place(&s, contents, rel, dstp, &dir, &name, err)) < 0)
 		return r;
-	check = berth_openat2(cr.fd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, IN_ROOT);
+	check = berth_openat2(rfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, IN_ROOT);
 	if (check < 0)
-		return check == -ENOENT ? not_found_in(dir, cr.name, err)
-					: berth_error_set(err, -check, "destination directory \"%s\"", dir);
-	sink = (struct sink){ .kind = SINK_TREE, .root_fd = cr.fd, .base = dir, .resolve = IN_ROOT, .keep_owner = o->archive };
+		return check == -ENOENT ? not_found_in(abs, cr.name, err)
+					: berth_error_set(err, -check, "destination directory of \"%s\"", abs);
+	sink = (struct sink){ .kind = SINK_TREE, .root_fd = rfd, .base = dir, .resolve = IN_ROOT, .keep_owner = o->archive };
 	r = walk_path(&sink, &s, name, err);
 	if (r == 0)
 		r = sink_finish(&sink, err);
@@ -905,17 +982,17 @@ int berth_ctr_copy_to(struct berth_engine *e, const char *ref, const char *src, 
 int berth_ctr_copy_from_tar(struct berth_engine *e, const char *ref, const char *src, int out_fd,
 			    struct berth_copy_options *o, struct berth_error *err)
 {
-	_cleanup_(ctr_root_release) struct ctr_root cr = { .fd = -EBADF, .lock = -EBADF };
+	_cleanup_(ctr_root_release) struct ctr_root cr = { .fd = -EBADF, .lock = -EBADF, .bind_fd = -EBADF };
 	_cleanup_(path_at_release) struct path_at s = { .parent = -EBADF };
 	_cleanup_(archive_writep) struct archive *a = NULL;
-	_cleanup_free_ char *abs = abs_in_ctr(src), *name = NULL;
+	_cleanup_free_ char *abs = abs_in_ctr(src), *name = NULL, *rel = NULL;
 	bool contents = wants_contents(src);
 	struct sink sink;
-	int r;
+	int r, rfd;
 
-	if ((r = ctr_root_open(e, ref, &cr, err)) < 0)
+	if ((r = ctr_root_open(e, ref, &cr, err)) < 0 || (r = ctr_path(&cr, abs, &rfd, &rel, err)) < 0)
 		return r;
-	r = path_at_open(cr.fd, IN_ROOT, abs, o->follow_link, &s, err);
+	r = path_at_open(rfd, IN_ROOT, rel, o->follow_link, &s, err);
 	if (r == -ENOENT)
 		return not_found_in(abs, cr.name, err);
 	if (r < 0 || (r = check_src_dir(&s, src, contents, err)) < 0)
@@ -948,17 +1025,17 @@ static int extract_stream(struct sink *s, struct archive *a, struct berth_error 
 int berth_ctr_copy_to_tar(struct berth_engine *e, const char *ref, int in_fd, const char *dest,
 			  struct berth_copy_options *o, struct berth_error *err)
 {
-	_cleanup_(ctr_root_release) struct ctr_root cr = { .fd = -EBADF, .lock = -EBADF };
+	_cleanup_(ctr_root_release) struct ctr_root cr = { .fd = -EBADF, .lock = -EBADF, .bind_fd = -EBADF };
 	_cleanup_(archive_readp) struct archive *a = NULL;
-	_cleanup_free_ char *abs = abs_in_ctr(dest), *clean = clean_path(abs);
+	_cleanup_free_ char *abs = abs_in_ctr(dest), *clean = clean_path(abs), *rel = NULL;
 	_cleanup_close_ int dfd = -EBADF;
 	struct sink sink;
 	struct stat st;
-	int r;
+	int r, rfd;
 
-	if ((r = ctr_root_open(e, ref, &cr, err)) < 0)
+	if ((r = ctr_root_open(e, ref, &cr, err)) < 0 || (r = ctr_path(&cr, clean, &rfd, &rel, err)) < 0)
 		return r;
-	dfd = berth_openat2(cr.fd, clean, O_PATH | O_CLOEXEC, 0, IN_ROOT);
+	dfd = berth_openat2(rfd, rel, O_PATH | O_CLOEXEC, 0, IN_ROOT);
 	if (dfd < 0)
 		return dfd == -ENOENT ? not_found_in(clean, cr.name, err)
 				      : berth_error_set(err, -dfd, "open \"%s\" in container %s", clean, cr.name);
@@ -970,7 +1047,7 @@ int berth_ctr_copy_to_tar(struct berth_engine *e, const char *ref, int in_fd, co
 	archive_read_support_format_gnutar(a);
 	if (archive_read_open_fd(a, in_fd, COPY_BUF) != ARCHIVE_OK)
 		return berth_error_setx(err, EIO, "read tar: %s", archive_error_string(a));
-	sink = (struct sink){ .kind = SINK_TREE, .root_fd = cr.fd, .base = clean, .resolve = IN_ROOT, .keep_owner = o->archive };
+	sink = (struct sink){ .kind = SINK_TREE, .root_fd = rfd, .base = rel, .resolve = IN_ROOT, .keep_owner = o->archive };
 	r = extract_stream(&sink, a, err);
 	if (r == 0)
 		r = sink_finish(&sink, err);

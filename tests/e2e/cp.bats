@@ -238,3 +238,30 @@ EOF
 	assert_success
 	[ "$(stat -c '%a %u' "$OUT/suid-a")" = "4755 1000" ]
 }
+
+@test "cp with a stopped container reaches its volumes and bind mounts, as docker mounts them for the copy" {
+	mkdir -p "$BATS_TEST_TMPDIR/bound"
+	echo host >"$BATS_TEST_TMPDIR/bound/h"
+	berth run --name ct -v vol:/vol -v "$BATS_TEST_TMPDIR/bound":/bound busybox sh -c 'echo v >/vol/f; mkdir /vol/sub' >/dev/null
+	run berth cp ct:/vol/f "$OUT/v"
+	assert_success
+	[ "$(cat "$OUT/v")" = v ]
+	run berth cp ct:/bound/h "$OUT/h"
+	assert_success
+	[ "$(cat "$OUT/h")" = host ]
+	echo new >"$BATS_TEST_TMPDIR/n"
+	run berth cp "$BATS_TEST_TMPDIR/n" ct:/vol/sub/
+	assert_success
+	[ "$(cat "$BERTH_ROOT/volumes/vol/_data/sub/n")" = new ]
+	run berth cp ct:/vol/. "$OUT/all"
+	assert_success
+	[ -f "$OUT/all/f" ] && [ -f "$OUT/all/sub/n" ]
+	# a symlink in the volume still resolves inside it, never on the host
+	ln -s / "$BERTH_ROOT/volumes/vol/_data/up"
+	run berth cp "$BATS_TEST_TMPDIR/n" "ct:/vol/up$BATS_TEST_TMPDIR/escaped"
+	[ ! -e "$BATS_TEST_TMPDIR/escaped" ]
+	# nothing stays mounted for the stopped container
+	id=$(berth inspect --format '{{.Id}}' ct)
+	run grep -c "$id" /proc/self/mountinfo
+	assert_output_is 0
+}
