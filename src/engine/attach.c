@@ -76,7 +76,8 @@ static bool detach_match(const char *keys, size_t *state, const char *buf, size_
 int berth_attach_session(int sock, const struct berth_attach_options *o, int *ret_exit_code, struct berth_error *err)
 {
 	_cleanup_close_ int sigfd = -EBADF;
-	char buf[ATTACH_PACKET_MAX];
+	/* a whole packet, and a NUL after it (the exit code is read as a string) */
+	char buf[ATTACH_PACKET_MAX + 1];
 	size_t detach_state = 0;
 	bool input = o->stdin_fd >= 0;
 	/* the size to give the container's terminal: ours, on stdin or (run -t without -i) stdout */
@@ -108,7 +109,7 @@ int berth_attach_session(int sock, const struct berth_attach_options *o, int *re
 			send_size(sock, tty_fd);
 		}
 		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t n = read(o->stdin_fd, buf + 1, sizeof(buf) - 1);
+			ssize_t n = read(o->stdin_fd, buf + 1, ATTACH_PACKET_MAX - 1);
 			if (n > 0 && o->tty && detach_match(o->detach_keys, &detach_state, buf + 1, (size_t)n))
 				return 1;
 			if (n > 0) {
@@ -123,7 +124,7 @@ int berth_attach_session(int sock, const struct berth_attach_options *o, int *re
 			}
 		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t n = recv(sock, buf, sizeof(buf) - 1, 0);
+			ssize_t n = recv(sock, buf, ATTACH_PACKET_MAX, 0);
 			if (n <= 0)
 				return berth_error_setx(err, EPIPE, "the container's monitor went away");
 			if (buf[0] == ATTACH_EXIT) {

@@ -1,6 +1,7 @@
 /* `berth create`: from an image and the run options to a container that is ready to start. */
 #include "engine/container.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/run-flags.h"
 #include "engine/spec-build.h"
 #include "engine/user-lookup.h"
 #include "engine/volume.h"
@@ -175,6 +177,67 @@ static int resolve_devices(const struct berth_run_options *in, struct berth_devi
 	return 0;
 }
 
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+/* docker --privileged: every device node of the host's /dev, but what the runtime makes itself and the ptys. */
+static void add_host_devices(const char *dir, const char *rel, struct berth_device_spec **v, size_t *n, int depth)
+{
+	static const char *const skip[] = { "pts", "shm", "mqueue", ".lxc", ".udev", "console", "ptmx", "null",
+					    "zero", "full", "random", "urandom", "tty", NULL };
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+
+	if (depth > 8 || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *path = NULL, *crel = NULL;
+		struct stat st;
+
+		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		if (!*rel && berth_strv_contains((char *const *)skip, de->d_name))
+			continue;
+		path = berth_xasprintf("%s/%s", dir, de->d_name);
+		crel = berth_xasprintf("%s%s%s", rel, *rel ? "/" : "", de->d_name);
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			add_host_devices(path, crel, v, n, depth + 1);
+			continue;
+		}
+		if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+			continue;
+		*v = berth_xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[(*n)++] = (struct berth_device_spec){
+			.host_path = TAKE_PTR(path),
+			.container_path = berth_xasprintf("/dev/%s", crel),
+			.permissions = berth_xstrdup("rwm"),
+			.type = S_ISCHR(st.st_mode) ? 'c' : 'b',
+			.major = major(st.st_rdev),
+			.minor = minor(st.st_rdev),
+			.file_mode = st.st_mode & 07777,
+			.uid = st.st_uid,
+			.gid = st.st_gid,
+		};
+	}
+}
+
+struct host_devices {
+	struct berth_device_spec *v;
+	size_t n;
+};
+
+static void host_devices_free(struct host_devices *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		berth_device_spec_release(&h->v[i]);
+	free(h->v);
+}
+
 static int read_image_config(struct berth_engine *e, const struct berth_image *img, json_t **ret,
 			     struct berth_error *err)
 {
@@ -205,6 +268,7 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	struct berth_mount_spec *user_mounts = NULL;
 	size_t n_user_mounts = 0;
 	_cleanup_free_ struct berth_device_spec *devices = NULL;
+	_cleanup_(host_devices_free) struct host_devices host = { 0 };
 	struct berth_user user = { 0 };
 	json_t *image_config = NULL, *spec = NULL;
 	enum berth_rootfs_driver driver;
@@ -216,6 +280,19 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	if ((r = resolve_devices(&req->run, &devices, err)) < 0)
 		return r;
 	o.devices = devices;
+	if (req->run.privileged) {
+		add_host_devices("/dev", "", &host.v, &host.n, 0);
+		devices = berth_xreallocarray(devices, o.n_devices + host.n + 1, sizeof(*devices));
+		/* the user's --device entries win over the host's node of the same name */
+		for (size_t i = 0; i < host.n; i++) {
+			bool dup = false;
+			for (size_t j = 0; j < req->run.n_devices && !dup; j++)
+				dup = strcmp(req->run.devices[j].container_path, host.v[i].container_path) == 0;
+			if (!dup)
+				devices[o.n_devices++] = host.v[i];
+		}
+		o.devices = devices;
+	}
 	if ((r = berth_mkdir_p(rootfs, 0700, err)) < 0)
 		return r;
 	(void)run;
@@ -247,10 +324,10 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	hostname = berth_xstrdup(o.hostname ? o.hostname : "");
 	if (!*hostname && o.net_mode == BERTH_NET_HOST) {
 		/* docker: the host's network, the host's name */
-		char host[256] = "";
+		char name[256] = "";
 		free(hostname);
-		gethostname(host, sizeof(host) - 1);
-		hostname = berth_xstrdup(host);
+		gethostname(name, sizeof(name) - 1);
+		hostname = berth_xstrdup(name);
 	}
 	if (!*hostname) {
 		free(hostname);

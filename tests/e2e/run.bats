@@ -199,6 +199,12 @@ leftovers() {
 	run -0 berth run --rm --mount "type=bind,source=$BATS_TEST_TMPDIR/data,target=/m,readonly" busybox cat /m/f
 	assert_output_is from-host
 	run -0 berth run --rm --mount "type=tmpfs,target=/t" busybox grep " /t " /proc/mounts
+	# docker: -v makes a missing host directory, --mount does not
+	run -0 berth run --rm -v "$BATS_TEST_TMPDIR/made/here:/m" busybox touch /m/x
+	[ -f "$BATS_TEST_TMPDIR/made/here/x" ]
+	run -125 berth run --rm --mount "type=bind,source=$BATS_TEST_TMPDIR/absent,target=/m" busybox true
+	assert_output_contains "bind source path does not exist"
+	[ ! -e "$BATS_TEST_TMPDIR/absent" ]
 }
 
 @test "run -v NAME:DST: named volumes fail clearly (for now)" {
@@ -288,6 +294,13 @@ leftovers() {
 	assert_output_contains "CapEff:	$bnd"
 	assert_output_contains "Seccomp:	0"
 	assert_output_contains "sysfs /sys sysfs rw,"
+	# the host's devices, usable
+	if [ -c /dev/kmsg ]; then
+		run -0 berth run --rm --privileged busybox sh -c 'ls -l /dev/kmsg && head -c 1 /dev/kmsg >/dev/null && echo read-ok'
+		assert_output_contains "1,  11"
+		assert_output_contains read-ok
+		run -1 berth run --rm busybox ls /dev/kmsg
+	fi
 	run -0 berth run --rm busybox sh -c 'grep -E "^Seccomp:" /proc/self/status; grep " /sys " /proc/mounts'
 	assert_output_contains "Seccomp:	2"
 	assert_output_contains "sysfs /sys sysfs ro,"
@@ -379,6 +392,18 @@ leftovers() {
 	run -0 bash -c "(sleep 1; printf '\x01x'; sleep 1) | script -qec \"'$BERTH' run -it --detach-keys ctrl-a,x --name det2 busybox sh\" /dev/null"
 	run -0 berth exec det2 echo still-running
 	run -125 berth run --detach-keys ctrl-nope busybox true
+	# attach to it, and detach again
+	run -0 bash -c "(sleep 1; printf 'echo via-attach\n'; sleep 0.5; printf '\x10\x11'; sleep 1) | script -qec \"'$BERTH' attach det\" /dev/null"
+	assert_output_contains via-attach
+	run -0 berth exec det echo still-running
+}
+
+@test "run: all of a large output, through a slow reader, byte for byte" {
+	want=$(yes | head -c 20000000 | md5sum)
+	run -0 bash -c "'$BERTH' run --rm busybox sh -c 'yes | head -c 20000000' | (sleep 2; md5sum)"
+	assert_output_is "$want"
+	run -0 bash -c "'$BERTH' run --rm busybox sh -c 'yes | head -c 20000000 >&2' 2>&1 >/dev/null | md5sum"
+	assert_output_is "$want"
 }
 
 @test "run: signals to berth reach the container (docker's sig-proxy)" {
