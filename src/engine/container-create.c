@@ -69,7 +69,10 @@ static void command_json(const struct berth_create_request *req, json_t *image_c
 	json_t *c = json_object_get(image_config, "config");
 	json_t *entry = json_object_get(c, "Entrypoint"), *cmd = json_object_get(c, "Cmd");
 
-	*ret_entrypoint = o->entrypoint ? strv_json(o->entrypoint) : json_is_array(entry) ? json_deep_copy(entry) : json_null();
+	if (o->entrypoint)
+		*ret_entrypoint = strv_json(o->entrypoint);
+	else
+		*ret_entrypoint = json_is_array(entry) ? json_deep_copy(entry) : json_null();
 	if (o->cmd)
 		*ret_cmd = strv_json(o->cmd);
 	else if (!o->entrypoint && json_is_array(cmd))

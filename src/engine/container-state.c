@@ -310,6 +310,11 @@ int berth_ctr_inspect(struct berth_engine *e, const struct berth_ctr *c, json_t 
 	if (!json_is_string(path))
 		path = json_object_get(host, "Path");
 	json_object_del(host, "Path");
+	/* what berth always does, in docker's words */
+	if (!json_object_get(host, "LogConfig"))
+		json_object_set_new(host, "LogConfig", json_pack("{ss s{}}", "Type", "json-file", "Config"));
+	if (!json_object_get(host, "RestartPolicy"))
+		json_object_set_new(host, "RestartPolicy", json_pack("{ss si}", "Name", "no", "MaximumRetryCount", 0));
 	args = json_is_array(args) ? json_deep_copy(args) : legacy_args(cfg);
 	json_object_set_new(cfg, "Image", json_string(c->image));
 	o = json_pack("{ss ss ss so so ss ss ss ss ss ss si ss ss ss ss ss sn}", "Id", c->id, "Created", created, "Path",

@@ -77,7 +77,8 @@ static char *user_name(uid_t uid)
 /* procps' dev_to_tty: pts, the virtual consoles and serial ports; "?" for none. */
 static char *tty_name(int tty_nr)
 {
-	unsigned major = ((unsigned)tty_nr >> 8) & 0xfff, minor = ((unsigned)tty_nr & 0xff) | (((unsigned)tty_nr >> 12) & 0xfff00);
+	unsigned dev = (unsigned)tty_nr;
+	unsigned major = (dev >> 8) & 0xfff, minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
 
 	if (tty_nr == 0)
 		return berth_xstrdup("?");

@@ -26,8 +26,8 @@ teardown() {
 	# both, merged (the two pipes race, in docker too: no order between them)
 	run berth logs out
 	[ "$(printf '%s\n' "${lines[@]}" | sort | tr '\n' ' ')" = "one three two " ] || fail "merged: $output"
-	# the container group has it too
-	run --separate-stderr berth container logs out
+	# the container group has it too; --details adds nothing without log attributes
+	run --separate-stderr berth container logs --details out
 	assert_output_is "one"$'\n'"three"
 }
 
@@ -121,6 +121,10 @@ teardown() {
 @test "logs: a created container has none; a missing one is an error" {
 	berth create --name idle busybox true >/dev/null
 	run berth logs idle
+	assert_success
+	assert_output_is ""
+	# as docker: -f follows running containers only
+	run timeout 5 "$BERTH" logs -f idle
 	assert_success
 	assert_output_is ""
 	run --separate-stderr berth logs nosuch

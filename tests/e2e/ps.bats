@@ -264,3 +264,24 @@ exited() {
 		assert_output_is c1
 	done
 }
+
+@test "ps: .Mounts, .LocalVolumes and --filter volume= (volumes by name, binds by source, any by destination)" {
+	berth volume ls >/dev/null 2>&1 || skip "berth volume not in this build"
+	mkdir -p "$BATS_TEST_TMPDIR/host"
+	berth volume create data >/dev/null
+	run_bg vols -v data:/data -v "$BATS_TEST_TMPDIR/host:/h" busybox sleep 1000
+	run_bg plain busybox sleep 1000
+	run berth ps --filter name=vols --format '{{.Mounts}}|{{.LocalVolumes}}'
+	# docker cuts each name at 15 characters
+	assert_output_is "data,$(cut -c1-14 <<<"$BATS_TEST_TMPDIR/host")…|1"
+	run berth ps --no-trunc --filter name=vols --format '{{.Mounts}}'
+	assert_output_is "data,$BATS_TEST_TMPDIR/host"
+	run berth ps --filter volume=data --format '{{.Names}}'
+	assert_output_is vols
+	run berth ps --filter volume=/h --format '{{.Names}}'
+	assert_output_is vols
+	run berth ps --filter volume=nosuch --format '{{.Names}}'
+	assert_output_is ""
+	run berth ps --filter volume=data --filter volume=nosuch --format '{{.Names}}'
+	assert_output_is vols
+}

@@ -15,10 +15,12 @@ static int logs_run(struct cli_global *g, const struct cli_command *cmd, int arg
 	struct cli_option opts[] = {
 		{ "details", 0, CLI_FLAG, "Show extra details provided to logs" },
 		{ "follow", 'f', CLI_FLAG, "Follow log output" },
-		{ "since", 0, CLI_STRING, "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)" },
+		{ "since", 0, CLI_STRING,
+		  "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)" },
 		{ "tail", 'n', CLI_STRING, "Number of lines to show from the end of the logs (default \"all\")" },
 		{ "timestamps", 't', CLI_FLAG, "Show timestamps" },
-		{ "until", 0, CLI_STRING, "Show logs before a timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)" },
+		{ "until", 0, CLI_STRING,
+		  "Show logs before a timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)" },
 		{ NULL },
 	};
 	_cleanup_options_ struct cli_option *release = opts;

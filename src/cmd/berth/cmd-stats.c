@@ -173,7 +173,8 @@ static int stats_run(struct cli_global *g, const struct cli_command *cmd, int ar
 {
 	struct cli_option opts[] = {
 		{ "all", 'a', CLI_FLAG, "Show all containers (default shows just running)" },
-		{ "format", 0, CLI_STRING, "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template" },
+		{ "format", 0, CLI_STRING,
+		  "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template" },
 		{ "no-stream", 0, CLI_FLAG, "Disable streaming stats and only pull the first result" },
 		{ "no-trunc", 0, CLI_FLAG, "Do not truncate output" },
 		{ NULL },
