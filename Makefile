@@ -70,6 +70,7 @@ bench: build
 	BERTH=$(abspath $(RUNTIME_BIN)) bench/exec.sh
 	INFLATE_BENCH=$(abspath $(BUILD))/tests/helpers/inflate-bench bench/inflate.sh
 	BERTH=$(abspath $(BUILD))/src/cmd/berth/berth bench/load.sh
+	BERTH_CLI=$(abspath $(BUILD))/src/cmd/berth/berth bench/engine.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) bench/results

@@ -15,6 +15,7 @@
 #include "engine/run-flags.h"
 #include "engine/spec-build.h"
 #include "engine/user-lookup.h"
+#include "engine/volume.h"
 #include "image/blob-store.h"
 #include "image/image.h"
 #include "image/manifest.h"
@@ -240,22 +241,6 @@ static void host_devices_free(struct host_devices *h)
 	free(h->v);
 }
 
-/*
- * Named and anonymous volumes (-v name:/data, -v /data, --mount type=volume):
- * the volume store hooks in here to turn them into directories.
- */
-static int resolve_volumes(struct berth_engine *e, const struct berth_create_request *req, struct berth_error *err)
-{
-	(void)e;
-	for (size_t i = 0; i < req->run.n_mounts; i++) {
-		const struct berth_mount_spec *m = &req->run.mounts[i];
-		if (m->kind == BERTH_MOUNT_VOLUME)
-			return berth_error_setx(err, ENOTSUP, "named volumes: \"%s\" at \"%s\": not available in this berth version yet",
-						m->source ? m->source : "(anonymous)", m->target);
-	}
-	return 0;
-}
-
 static int read_image_config(struct berth_engine *e, const struct berth_image *img, json_t **ret,
 			     struct berth_error *err)
 {
@@ -283,6 +268,8 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	_cleanup_strv_free_ char **chains = NULL;
 	_cleanup_close_ int ctr_fd = -EBADF, root_fd = -EBADF;
 	struct berth_run_options o = req->run;
+	struct berth_mount_spec *user_mounts = NULL;
+	size_t n_user_mounts = 0;
 	_cleanup_free_ struct berth_device_spec *devices = NULL;
 	_cleanup_(host_devices_free) struct host_devices host = { 0 };
 	struct berth_user user = { 0 };
@@ -354,16 +341,20 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	o.cgroups_path = cgroup;
 	if ((r = write_etc_files(ctr_fd, hostname, o.net_mode == BERTH_NET_HOST, err)) < 0)
 		goto out;
+	/* volumes (named, anonymous, the image's) become bind mounts of their directories */
+	if ((r = berth_volume_prepare_mounts(e, id, root_fd, image_config, req->run.mounts, req->run.n_mounts,
+					     &user_mounts, &n_user_mounts, err)) < 0)
+		goto out;
 	/* user mounts first; the engine's files last, as docker orders them */
-	o.mounts = berth_xcalloc(req->run.n_mounts + 3, sizeof(*o.mounts));
-	if (req->run.n_mounts)
-		memcpy(o.mounts, req->run.mounts, req->run.n_mounts * sizeof(*o.mounts));
-	o.n_mounts = req->run.n_mounts;
+	o.mounts = berth_xcalloc(n_user_mounts + 3, sizeof(*o.mounts));
+	if (n_user_mounts)
+		memcpy(o.mounts, user_mounts, n_user_mounts * sizeof(*o.mounts));
+	o.n_mounts = n_user_mounts;
 	add_bind(&o, berth_engine_ctr_path(e, id, "resolv.conf"), "/etc/resolv.conf");
 	add_bind(&o, berth_engine_ctr_path(e, id, "hostname"), "/etc/hostname");
 	add_bind(&o, berth_engine_ctr_path(e, id, "hosts"), "/etc/hosts");
 	r = berth_spec_build(image_config, &o, rootfs, &spec, err);
-	for (size_t i = req->run.n_mounts; i < o.n_mounts; i++)
+	for (size_t i = n_user_mounts; i < o.n_mounts; i++)
 		free(o.mounts[i].source);
 	free(o.mounts);
 	if (r < 0)
@@ -377,9 +368,11 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 		*ret_record = request_json(req, spec, image_config, hostname);
 	}
 	json_object_set_new(*ret_record, "Driver", json_string(driver == BERTH_ROOTFS_OVERLAY ? "overlay" : "copy"));
+	json_object_set_new(*ret_record, "Mounts", berth_volume_mounts_json(e, user_mounts, n_user_mounts));
 	text = json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	r = berth_write_file_atomic(ctr_fd, "config.json", text, strlen(text), 0600, err);
 out:
+	berth_volume_mounts_free(user_mounts, n_user_mounts);
 	json_decref(spec);
 	json_decref(image_config);
 	berth_user_release(&user);
@@ -403,8 +396,6 @@ int berth_ctr_create(struct berth_engine *e, const struct berth_create_request *
 		return berth_error_setx(err, ENOTSUP,
 					"network \"%s\": only \"none\" and \"host\" are available in this berth version",
 					req->network);
-	if ((r = resolve_volumes(e, req, err)) < 0)
-		return r;
 	if ((r = berth_image_resolve(e->store, req->image, &img, err)) < 0)
 		return r;
 

@@ -117,18 +117,61 @@ static int read_exit_record(struct berth_engine *e, const char *id, int *ret_cod
 }
 
 /* The container's monitor still runs: it will write the exit record (it drains output first). */
-static bool monitor_alive(pid_t pid)
+bool berth_ctr_monitor_alive(pid_t pid)
 {
-	char path[64], comm[32] = "";
+	char path[64], stat[128] = "";
 	_cleanup_fclose_ FILE *f = NULL;
 
 	if (pid <= 0 || kill(pid, 0) < 0)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	f = fopen(path, "re");
-	if (!f || !fgets(comm, sizeof(comm), f))
+	if (!f || !fgets(stat, sizeof(stat), f))
 		return false;
-	return strncmp(comm, "berth-monitor", 13) == 0;
+	/* "PID (berth-monitor) S ...": a killed monitor nobody reaped yet (a zombie) is dead all the same */
+	return strstr(stat, " (berth-monitor) ") && !strstr(stat, " (berth-monitor) Z ");
+}
+
+/* The parent of pid when it is a live berth-monitor, else 0. */
+static pid_t monitor_of(pid_t pid)
+{
+	char path[64], stat[256] = "";
+	_cleanup_fclose_ FILE *f = NULL;
+	const char *p;
+	int ppid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(stat, sizeof(stat), f) || !(p = strrchr(stat, ')')) || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return ppid > 0 && berth_ctr_monitor_alive(ppid) ? ppid : 0;
+}
+
+/*
+ * A start killed after the runtime started the process but before the row
+ * said so: the row says created, the runtime running.  The runtime is right.
+ */
+static int refresh_created(struct berth_engine *e, struct berth_ctr *c, struct berth_error *err)
+{
+	_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
+	_cleanup_free_ char *state = NULL;
+	const char *status;
+	json_t *j;
+
+	if (berth_container_state(e->runtime_root, c->id, &state, &ignore) < 0)
+		return 0;
+	j = json_loads(state, 0, NULL);
+	status = json_string_value(json_object_get(j, "status"));
+	if (status && (strcmp(status, "running") == 0 || strcmp(status, "paused") == 0)) {
+		c->state = strcmp(status, "running") == 0 ? BERTH_CTR_RUNNING : BERTH_CTR_PAUSED;
+		c->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+		c->monitor_pid = monitor_of(c->pid);
+		c->exit_code = 0;
+		c->started_at = berth_now_ns();
+		c->finished_at = 0;
+	}
+	json_decref(j);
+	return c->state != BERTH_CTR_CREATED ? berth_ctr_db_update_state(e->store->db, c, err) : 0;
 }
 
 int berth_ctr_refresh(struct berth_engine *e, struct berth_ctr *c, struct berth_error *err)
@@ -139,6 +182,8 @@ int berth_ctr_refresh(struct berth_engine *e, struct berth_ctr *c, struct berth_
 	int code = 0;
 	int64_t at = 0;
 
+	if (c->state == BERTH_CTR_CREATED)
+		return refresh_created(e, c, err);
 	if (c->state != BERTH_CTR_RUNNING && c->state != BERTH_CTR_PAUSED)
 		return 0;
 	if (read_exit_record(e, c->id, &code, &at) == 0) {
@@ -152,14 +197,14 @@ int berth_ctr_refresh(struct berth_engine *e, struct berth_ctr *c, struct berth_
 			c->state = BERTH_CTR_PAUSED;
 		else if (status && strcmp(status, "running") == 0)
 			c->state = BERTH_CTR_RUNNING;
-		else if (status && strcmp(status, "stopped") == 0 && !monitor_alive(c->monitor_pid)) {
+		else if (status && strcmp(status, "stopped") == 0 && !berth_ctr_monitor_alive(c->monitor_pid)) {
 			/* the init is gone and no monitor recorded it (the monitor was killed): the code is lost */
 			c->state = BERTH_CTR_EXITED;
 			c->exit_code = 255;
 			c->finished_at = berth_now_ns();
 		}
 		json_decref(j);
-	} else if (!monitor_alive(c->monitor_pid)) {
+	} else if (!berth_ctr_monitor_alive(c->monitor_pid)) {
 		/* no runtime state and no record: a crash between start and the runtime (or a reboot) */
 		c->state = BERTH_CTR_EXITED;
 		c->exit_code = 255;

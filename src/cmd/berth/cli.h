@@ -206,6 +206,8 @@ extern const struct cli_command cmd_ps, cmd_logs, cmd_top, cmd_stats, cmd_pause,
 	cmd_info, cmd_container_ls, cmd_container_inspect, cmd_container_prune;
 /* docker's units.BytesSize: "1.5GiB", "512KiB" (powers of 1024, 4 significant digits). */
 void cli_bytes_size(uint64_t size, char *buf, size_t len);
+/* cp (cmd-cp.c) and the volume group (cmd-volume.c) */
+extern const struct cli_command cmd_cp, cmd_container_cp, cmd_volume;
 
 extern const struct cli_command cmd_images, cmd_rmi, cmd_tag, cmd_inspect, cmd_history, cmd_load, cmd_save,
 	cmd_import, cmd_image, cmd_version;

@@ -33,6 +33,7 @@ const struct cli_command cmd_container_cleanup = {
 static const struct cli_command *const container_commands[] = {
 	&cmd_attach,
 	&cmd_container_cleanup,
+	&cmd_container_cp,
 	&cmd_create,
 	&cmd_exec,
 	&cmd_container_inspect,
