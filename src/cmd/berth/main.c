@@ -10,7 +10,10 @@
 
 static const struct cli_command *const commands[] = {
 	&cmd_history, &cmd_image, &cmd_images, &cmd_import, &cmd_inspect, &cmd_load,
-	&cmd_rmi,     &cmd_save,  &cmd_tag,	 &cmd_version, NULL,
+	&cmd_rmi,     &cmd_save,  &cmd_tag,	 &cmd_version,
+	/* registry */
+	&cmd_login, &cmd_logout, &cmd_pull, &cmd_push,
+	NULL,
 };
 
 static const struct cli_command global_cmd = {
