@@ -40,6 +40,7 @@ struct reg_client {
 	char *client_cert, *client_key;
 	char *username, *password;
 	atomic_bool cancel;
+	pthread_mutex_t ping_lock; /* one thread pings; base_url never changes after */
 
 	pthread_mutex_t auth_lock;
 	char **scopes;
@@ -321,6 +322,7 @@ void reg_client_free(struct reg_client *c)
 	for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&c->share_locks[i]);
 	pthread_mutex_destroy(&c->auth_lock);
+	pthread_mutex_destroy(&c->ping_lock);
 	free(c->domain);
 	free(c->host);
 	free(c->base_url);
@@ -347,6 +349,7 @@ int reg_client_new(const char *domain, const struct berth_registry_options *opts
 	pthread_once(&curl_once, curl_init_once);
 	c = berth_xzalloc(sizeof(*c));
 	pthread_mutex_init(&c->auth_lock, NULL);
+	pthread_mutex_init(&c->ping_lock, NULL);
 	for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&c->share_locks[i], NULL);
 	atomic_init(&c->cancel, false);
@@ -860,11 +863,11 @@ int reg_client_do(struct reg_client *c, const struct reg_request *req, struct re
 	_cleanup_free_ char *authz = NULL;
 	int r;
 
-	if (!c->base_url) {
-		r = reg_client_ping(c, err);
-		if (r < 0)
-			return r;
-	}
+	pthread_mutex_lock(&c->ping_lock);
+	r = c->base_url ? 0 : reg_client_ping(c, err);
+	pthread_mutex_unlock(&c->ping_lock);
+	if (r < 0)
+		return r;
 	if (!req->no_auth && c->challenge) {
 		/* the ping said what it wants: answer before the first request, not after its 401 */
 		authz = current_authorization(c);
@@ -916,10 +919,14 @@ int reg_client_ping(struct reg_client *c, struct berth_error *err)
 		c->base_url = NULL;
 		if (c->insecure)
 			return berth_error_prefix(err, "ping registry %s: %s; over HTTP", c->domain, first);
-		if (r == -EPROTO)
+		if (r == -EPROTO && err->msg && strstr(err->msg, "wrong version number"))
 			return berth_error_prefix(err, "ping registry %s (a plain-HTTP registry needs --tls-verify=false "
 						       "or a place in the insecure registries)",
 						  c->domain);
+		if (r == -EPROTO && err->msg && strstr(err->msg, "certificate"))
+			return berth_error_prefix(err, "ping registry %s (a registry's own CA goes in certs.d/%s/ca.crt "
+						       "or a --cert-dir)",
+						  c->domain, c->domain);
 		return berth_error_prefix(err, "ping registry %s", c->domain);
 	}
 	if (resp.status == 401 && resp.www_authenticate) {

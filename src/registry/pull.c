@@ -146,13 +146,19 @@ static int fetch_manifest(struct pull_ctx *ctx, const char *reference, const cha
 	int r;
 
 	r = get_small(ctx, url, MANIFEST_ACCEPT, "get manifest", &resp, err);
+	if (r == -EACCES) {
+		reg_response_release(&resp);
+		return berth_error_prefix(err, "pull access denied for %s, the repository does not exist or needs "
+					       "'berth login'",
+					  ctx->repository);
+	}
 	if (r == -ENOENT) {
 		reg_response_release(&resp);
 		return berth_error_prefix(err, "manifest for %s:%s not found", ctx->repository, reference);
 	}
 	if (r < 0) {
 		reg_response_release(&resp);
-		return berth_error_prefix(err, "%s:%s", ctx->repository, reference);
+		return r;
 	}
 	berth_digest_buffer(resp.body ? resp.body : "", resp.body_len, ret_digest);
 	if (expect_digest && strcmp(ret_digest, expect_digest) != 0)

@@ -488,6 +488,9 @@ static int push(struct push_ctx *ctx, const char *src, const char *dest, char **
 	scope = berth_xasprintf("repository:%s:pull,push", ctx->dest.path);
 	reg_client_add_scope(ctx->c, scope);
 	find_mount_sources(ctx);
+	r = reg_client_ping(ctx->c, err);
+	if (r < 0)
+		return r;
 	berth_progress_message(ctx->progress, "The push refers to repository [%s]", ctx->repository);
 	for (size_t i = ctx->n_blobs; i-- > 0;)
 		status(ctx, &ctx->blobs[i], "Preparing");
