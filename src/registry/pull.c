@@ -60,6 +60,7 @@ struct pull_layer {
 	uint64_t skip;
 	bool sink_failed;
 	bool taken;
+	bool stored; /* this pull stored its blob */
 };
 
 struct pull_ctx {
@@ -84,6 +85,7 @@ struct pull_ctx {
 
 	pthread_mutex_t lock;
 	atomic_bool failed;
+	atomic_bool bad_content; /* a blob or layer was not what the manifest and config say */
 	struct berth_error first_err; /* the first download that failed (not one cancelled after it) */
 	int first_r;
 };
@@ -362,6 +364,8 @@ static int blob_sink(void *opaque, const struct reg_response *resp, const void *
 	r = berth_blob_writer_write(l->writer, p, len, err);
 	if (r < 0) {
 		l->sink_failed = true;
+		if (r == -EFBIG)
+			atomic_store(&ctx->bad_content, true);
 		return r;
 	}
 	berth_progress_bytes(ctx->progress, l->short_id, "Downloading", berth_blob_writer_size(l->writer), l->desc->size);
@@ -426,8 +430,12 @@ static int download_layer(struct pull_ctx *ctx, struct pull_layer *l, struct ber
 	berth_progress_status(ctx->progress, l->short_id, "Verifying Checksum");
 	/* size and digest are checked here; a mismatch aborts the writer and the job following it */
 	r = berth_blob_writer_commit(l->writer, NULL, err);
-	if (r < 0)
+	if (r < 0) {
+		if (r == -EIO)
+			atomic_store(&ctx->bad_content, true); /* a size or digest mismatch */
 		return berth_error_prefix(err, "layer %s", l->desc->digest);
+	}
+	l->stored = true;
 	berth_progress_status(ctx->progress, l->short_id, "Download complete");
 	return 0;
 }
@@ -522,28 +530,67 @@ static int start_stored(struct pull_ctx *ctx, enum layer_how how, struct berth_e
 	return 0;
 }
 
-/* Wait for every unpack, bottom up, check its diff id, publish its layer. */
+/*
+ * Wait for every unpack and check its diff id, then publish the layers,
+ * bottom up: a layer that is not what the config says publishes none.
+ */
 static int commit_layers(struct pull_ctx *ctx, struct berth_error *err)
 {
+	int r;
+
 	for (size_t i = 0; i < ctx->n_layers; i++) {
 		struct pull_layer *l = &ctx->layers[i];
-		int r;
 
 		if (!l->job)
 			continue;
 		berth_progress_status(ctx->progress, l->short_id, "Extracting");
 		r = berth_layer_job_wait(l->job, &l->res, err);
-		if (r < 0)
+		if (r == -ECANCELED)
 			return r;
-		if (strcmp(l->res.diff_id, l->diff_id) != 0)
+		if (r < 0) {
+			atomic_store(&ctx->bad_content, true);
+			return r;
+		}
+		if (strcmp(l->res.diff_id, l->diff_id) != 0) {
+			atomic_store(&ctx->bad_content, true);
 			return berth_error_setx(err, EBADMSG, "layer %s: its diff id is %s, but the image config says %s",
 						l->desc->digest, l->res.diff_id, l->diff_id);
+		}
+	}
+	for (size_t i = 0; i < ctx->n_layers; i++) {
+		struct pull_layer *l = &ctx->layers[i];
+
+		if (!l->job)
+			continue;
 		r = berth_layer_job_commit(l->job, l->chain_id, *l->parent_chain_id ? l->parent_chain_id : NULL, err);
 		if (r < 0)
 			return r;
 		berth_progress_status(ctx->progress, l->short_id, "Pull complete");
 	}
 	return 0;
+}
+
+/*
+ * A pull of bad content leaves nothing: the blobs it stored go again unless
+ * an image uses them.  (A pull that fails otherwise keeps them, verified,
+ * for the next one: prune removes them if none comes.)
+ */
+static void forget_stored_blobs(struct pull_ctx *ctx)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	_cleanup_strv_free_ char **used = NULL;
+
+	if (berth_db_referenced_blobs(ctx->s->db, &used, &err) < 0) {
+		berth_error_release(&err);
+		return;
+	}
+	for (size_t i = 0; i < ctx->n_layers; i++) {
+		struct pull_layer *l = &ctx->layers[i];
+
+		if (l->stored && !berth_strv_contains(used, l->desc->digest) &&
+		    berth_blob_remove(ctx->s, l->desc->digest, &err) < 0)
+			berth_error_release(&err);
+	}
 }
 
 /* --- recording ---------------------------------------------------------------------- */
@@ -726,9 +773,12 @@ int berth_registry_pull(struct berth_store *s, const char *ref, const char *plat
 
 	pthread_mutex_init(&ctx.lock, NULL);
 	atomic_init(&ctx.failed, false);
+	atomic_init(&ctx.bad_content, false);
 	r = berth_reference_parse(ref, &ctx.ref, err);
 	if (r == 0)
 		r = pull(&ctx, platform, &res, err);
+	if (r < 0 && atomic_load(&ctx.bad_content))
+		forget_stored_blobs(&ctx);
 	ctx_release(&ctx);
 	if (r < 0) {
 		berth_pull_result_release(&res);
