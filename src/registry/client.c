@@ -1034,9 +1034,13 @@ int reg_http_error(const struct reg_response *resp, struct berth_error *err, con
 		code = resp->status >= 500 ? EAGAIN : EPROTO;
 		break;
 	}
-	if (msg)
-		return berth_error_setx(err, code, "%s: %s", what, msg);
-	return berth_error_setx(err, code, "%s: HTTP status %ld", what, resp->status);
+	if (!msg && resp->status == 401)
+		msg = berth_xstrdup("unauthorized: authentication required");
+	else if (!msg && resp->status == 403)
+		msg = berth_xstrdup("denied: requested access to the resource is denied");
+	else if (!msg)
+		msg = berth_xasprintf("HTTP status %ld", resp->status);
+	return berth_error_setx(err, code, "%s%s%s", what, *what ? ": " : "", msg);
 }
 
 bool reg_error_transient(int r)

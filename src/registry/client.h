@@ -114,7 +114,7 @@ int reg_client_do(struct reg_client *c, const struct reg_request *req, struct re
 
 /*
  * Turn an unexpected status into an error: the registry's JSON error
- * message when it sent one.  -EACCES for 401/403, -ENOENT for 404, -EAGAIN
+ * message when it sent one ("what: message"; what may be "").  -EACCES for 401/403, -ENOENT for 404, -EAGAIN
  * for the statuses worth a retry (408, 429, 5xx), -EPROTO otherwise.
  */
 int reg_http_error(const struct reg_response *resp, struct berth_error *err, const char *fmt, ...)

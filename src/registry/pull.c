@@ -145,23 +145,25 @@ static int fetch_manifest(struct pull_ctx *ctx, const char *reference, const cha
 {
 	_cleanup_free_ char *url = reg_api_path(ctx->ref.path, "manifests", reference);
 	struct reg_response resp = { .content_length = -1 };
+	long status;
 	int r;
 
-	r = get_small(ctx, url, MANIFEST_ACCEPT, "get manifest", &resp, err);
-	if (r == -EACCES) {
+	r = get_small(ctx, url, MANIFEST_ACCEPT, "", &resp, err);
+	status = resp.status;
+	if (r < 0)
 		reg_response_release(&resp);
+	if (r == -EACCES)
 		return berth_error_prefix(err, "pull access denied for %s, the repository does not exist or needs "
 					       "'berth login'",
 					  ctx->repository);
-	}
-	if (r == -ENOENT) {
-		reg_response_release(&resp);
-		return berth_error_prefix(err, "manifest for %s:%s not found", ctx->repository, reference);
-	}
-	if (r < 0) {
-		reg_response_release(&resp);
+	if (r == -ENOENT)
+		return berth_error_prefix(err, "manifest for %s%s%s not found", ctx->repository,
+					  berth_digest_is_valid(reference) ? "@" : ":", reference);
+	if (r < 0 && status)
+		return berth_error_prefix(err, "get manifest %s%s%s", ctx->repository,
+					  berth_digest_is_valid(reference) ? "@" : ":", reference);
+	if (r < 0)
 		return r;
-	}
 	berth_digest_buffer(resp.body ? resp.body : "", resp.body_len, ret_digest);
 	if (expect_digest && strcmp(ret_digest, expect_digest) != 0)
 		r = berth_error_setx(err, EBADMSG, "manifest %s: the registry sent content with digest %s", expect_digest,

@@ -35,9 +35,13 @@ class Handler(BaseHTTPRequestHandler):
         with open(log, "a") as f:
             f.write(f"{self.command} {self.path} {rng}\n")
         conn = http.client.HTTPConnection("127.0.0.1", upstream)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-        headers["Host"] = f"127.0.0.1:{port}"
-        conn.request(self.command, self.path, body=body, headers=headers)
+        # header by header: clients send several Accept headers
+        conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", f"127.0.0.1:{port}")
+        for k, v in self.headers.items():
+            if k.lower() not in ("host", "connection"):
+                conn.putheader(k, v)
+        conn.endheaders(body)
         resp = conn.getresponse()
         data = resp.read() if self.command != "HEAD" else b""
         blob = "/blobs/sha256:" in self.path and self.command == "GET" and resp.status in (200, 206)

@@ -26,18 +26,19 @@ wait_http() {
 	return 1
 }
 
-# make_ca DIR: DIR/ca.crt, DIR/ca.key and a server certificate for 127.0.0.1
-# and localhost signed by it (DIR/server.crt, DIR/server.key).
+# make_ca DIR: DIR/ca.crt (a throwaway CA; DIR is then a --cert-dir for
+# berth and skopeo) and, under DIR/private/, its key and a server
+# certificate for 127.0.0.1 and localhost signed by it (server.crt, server.key).
 make_ca() {
-	local d=$1
-	mkdir -p "$d"
+	local d=$1 p=$1/private
+	mkdir -p "$p"
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=berth-test-ca \
-		-keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+		-keyout "$p/ca.key" -out "$d/ca.crt" 2>/dev/null
 	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
-		-keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$d/ext.cnf"
-	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
-		-days 2 -extfile "$d/ext.cnf" -out "$d/server.crt" 2>/dev/null
+		-keyout "$p/server.key" -out "$p/server.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$p/ext.cnf"
+	openssl x509 -req -in "$p/server.csr" -CA "$d/ca.crt" -CAkey "$p/ca.key" -CAcreateserial \
+		-days 2 -extfile "$p/ext.cnf" -out "$p/server.crt" 2>/dev/null
 }
 
 # registry_start DIR [--tls] [--htpasswd] [--token]: a registry storing under
@@ -63,7 +64,7 @@ registry_start() {
 	} >"$dir/config.yml"
 	if [ "$tls" = 1 ]; then
 		make_ca "$dir/tls"
-		printf '  tls:\n    certificate: %s\n    key: %s\n' "$dir/tls/server.crt" "$dir/tls/server.key" >>"$dir/config.yml"
+		printf '  tls:\n    certificate: %s\n    key: %s\n' "$dir/tls/private/server.crt" "$dir/tls/private/server.key" >>"$dir/config.yml"
 	fi
 	case "$auth" in
 	htpasswd)
