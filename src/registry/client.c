@@ -788,8 +788,10 @@ static int fetch_token(struct reg_client *c, const struct reg_challenge *ch, str
 	req.url = url;
 	req.max_body = 1024 * 1024;
 	r = perform(c, &req, basic, &resp, err);
-	if (r < 0)
+	if (r < 0) {
+		reg_response_release(&resp);
 		return berth_error_prefix(err, "get a token from %s", realm);
+	}
 	if (resp.status == 401 || resp.status == 403) {
 		reg_response_release(&resp);
 		return berth_error_setx(err, EACCES, "get a token from %s: unauthorized: %s", realm,
@@ -882,13 +884,15 @@ int reg_client_do(struct reg_client *c, const struct reg_request *req, struct re
 		authz = req->no_auth || !same_origin(c, req->url) ? NULL : current_authorization(c);
 		r = perform(c, req, authz, resp, err);
 		if (r < 0)
-			return r;
+			break;
 		if (resp->status != 401 || req->no_auth || attempt > 0 || !resp->www_authenticate)
 			return 0;
 		r = authenticate(c, resp->www_authenticate, authz, err);
 		if (r < 0)
-			return r;
+			break;
 	}
+	reg_response_release(resp);
+	return r;
 }
 
 /* --- ping and login ------------------------------------------------------------------- */
@@ -915,6 +919,7 @@ int reg_client_ping(struct reg_client *c, struct berth_error *err)
 		break;
 	}
 	if (r < 0) {
+		reg_response_release(&resp);
 		free(c->base_url);
 		c->base_url = NULL;
 		if (c->insecure)

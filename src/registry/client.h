@@ -106,8 +106,9 @@ int reg_client_ping(struct reg_client *c, struct berth_error *err);
 int reg_client_login(struct reg_client *c, struct berth_error *err);
 
 /*
- * One request: 0 with any HTTP status in resp (the caller judges it), after
- * one retry with fresh credentials on a 401; -errno on a transport error.
+ * One request: 0 with any HTTP status in resp (the caller judges it and
+ * releases resp), after one retry with fresh credentials on a 401; -errno
+ * on a transport or authentication error (resp is released then).
  */
 int reg_client_do(struct reg_client *c, const struct reg_request *req, struct reg_response *resp,
 		  struct berth_error *err);
