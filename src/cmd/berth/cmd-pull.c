@@ -65,10 +65,10 @@ static bool has_tag(const char *ref)
 static int pull_run(struct cli_global *g, const struct cli_command *cmd, int argc, char **argv)
 {
 	struct cli_option opts[] = {
-		{ "platform", 0, CLI_STRING, "Set platform if server is multi-platform capable", "os/arch[/variant]" },
+		{ "platform", 0, CLI_STRING, "Set platform if server is multi-platform capable (os/arch[/variant])" },
 		{ "quiet", 'q', CLI_FLAG, "Suppress verbose output: print only the image id" },
 		CLI_REGISTRY_OPTIONS,
-		{ "creds", 0, CLI_STRING, "Use these credentials instead of stored ones", "USERNAME:PASSWORD" },
+		{ "creds", 0, CLI_STRING, "Use these credentials (USERNAME:PASSWORD) instead of stored ones" },
 		{ NULL },
 	};
 	_cleanup_options_ struct cli_option *release = opts;

@@ -30,7 +30,7 @@ static int push_run(struct cli_global *g, const struct cli_command *cmd, int arg
 		{ "quiet", 'q', CLI_FLAG, "Suppress verbose output" },
 		{ "digestfile", 0, CLI_STRING, "Write the digest of the pushed image to this file", "file" },
 		CLI_REGISTRY_OPTIONS,
-		{ "creds", 0, CLI_STRING, "Use these credentials instead of stored ones", "USERNAME:PASSWORD" },
+		{ "creds", 0, CLI_STRING, "Use these credentials (USERNAME:PASSWORD) instead of stored ones" },
 		{ NULL },
 	};
 	_cleanup_options_ struct cli_option *release = opts;
