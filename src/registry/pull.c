@@ -31,9 +31,9 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-#define MANIFEST_ACCEPT                                                                                    \
-	BERTH_MT_OCI_INDEX ", " BERTH_MT_DOCKER_LIST ", " BERTH_MT_OCI_MANIFEST ", " BERTH_MT_DOCKER_MANIFEST \
-			   ", application/json;q=0.5"
+/* no application/json: some registries answer it with schema 1, which berth does not read */
+#define MANIFEST_ACCEPT \
+	BERTH_MT_OCI_INDEX ", " BERTH_MT_DOCKER_LIST ", " BERTH_MT_OCI_MANIFEST ", " BERTH_MT_DOCKER_MANIFEST
 #define DEFAULT_CONCURRENT 3
 #define MAX_ATTEMPTS 5
 #define BACKOFF_FIRST_MS 250
