@@ -193,10 +193,13 @@ run_time() {
 }
 
 @test "50 concurrent run -d: 50 distinct containers with distinct names, all running, then all removed" {
+	local i pids=()
 	for i in $(seq 50); do
 		"$BERTH" run -d busybox sleep 300 >"$BATS_TEST_TMPDIR/id.$i" 2>"$BATS_TEST_TMPDIR/err.$i" &
+		pids+=($!)
 	done
-	wait
+	# not a bare `wait`: it would also wait for bats' own test-timeout timer
+	wait "${pids[@]}"
 	cat "$BATS_TEST_TMPDIR"/err.* >&2
 	[ -z "$(cat "$BATS_TEST_TMPDIR"/err.*)" ] || fail "some runs failed"
 	[ "$(cat "$BATS_TEST_TMPDIR"/id.* | sort -u | grep -cE '^[0-9a-f]{64}$')" -eq 50 ]
