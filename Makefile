@@ -71,6 +71,7 @@ bench: build
 	INFLATE_BENCH=$(abspath $(BUILD))/tests/helpers/inflate-bench bench/inflate.sh
 	BERTH=$(abspath $(BUILD))/src/cmd/berth/berth bench/load.sh
 	BERTH_CLI=$(abspath $(BUILD))/src/cmd/berth/berth bench/engine.sh
+	BERTH=$(abspath $(BUILD))/src/cmd/berth/berth bench/pull.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) bench/results
