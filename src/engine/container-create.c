@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,6 +109,53 @@ static void add_bind(struct berth_run_options *o, char *source, const char *targ
 	};
 }
 
+/* --device: what the host node is (docker follows a symlinked path, as /dev/disk/by-id/... are). */
+static int resolve_devices(const struct berth_run_options *in, struct berth_device_spec **ret, struct berth_error *err)
+{
+	struct berth_device_spec *d = berth_xcalloc(in->n_devices + 1, sizeof(*d));
+
+	for (size_t i = 0; i < in->n_devices; i++) {
+		struct stat st;
+		d[i] = in->devices[i];
+		if (stat(d[i].host_path, &st) < 0) {
+			free(d);
+			return berth_error_set(err, errno, "error gathering device information while adding custom device \"%s\"",
+					       in->devices[i].host_path);
+		}
+		if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) {
+			free(d);
+			return berth_error_setx(err, EINVAL,
+						"error gathering device information while adding custom device \"%s\": "
+						"not a device node",
+						in->devices[i].host_path);
+		}
+		d[i].type = S_ISCHR(st.st_mode) ? 'c' : 'b';
+		d[i].major = major(st.st_rdev);
+		d[i].minor = minor(st.st_rdev);
+		d[i].file_mode = st.st_mode & 07777;
+		d[i].uid = st.st_uid;
+		d[i].gid = st.st_gid;
+	}
+	*ret = d;
+	return 0;
+}
+
+/*
+ * Named and anonymous volumes (-v name:/data, -v /data, --mount type=volume):
+ * the volume store hooks in here to turn them into directories.
+ */
+static int resolve_volumes(struct berth_engine *e, const struct berth_create_request *req, struct berth_error *err)
+{
+	(void)e;
+	for (size_t i = 0; i < req->run.n_mounts; i++) {
+		const struct berth_mount_spec *m = &req->run.mounts[i];
+		if (m->kind == BERTH_MOUNT_VOLUME)
+			return berth_error_setx(err, ENOTSUP, "named volumes: \"%s\" at \"%s\": not available in this berth version yet",
+						m->source ? m->source : "(anonymous)", m->target);
+	}
+	return 0;
+}
+
 static int read_image_config(struct berth_engine *e, const struct berth_image *img, json_t **ret,
 			     struct berth_error *err)
 {
@@ -135,6 +183,7 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	_cleanup_strv_free_ char **chains = NULL;
 	_cleanup_close_ int ctr_fd = -EBADF, root_fd = -EBADF;
 	struct berth_run_options o = req->run;
+	_cleanup_free_ struct berth_device_spec *devices = NULL;
 	struct berth_user user = { 0 };
 	json_t *image_config = NULL, *spec = NULL;
 	enum berth_rootfs_driver driver;
@@ -143,7 +192,10 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 
 	for (size_t i = 0; i < img->n_layers; i++)
 		berth_strv_push(&chains, img->layers[i].chain_id);
-	if ((r = berth_mkdir_p(ctr, 0700, err)) < 0 || (r = berth_mkdir_p(rootfs, 0700, err)) < 0)
+	if ((r = resolve_devices(&req->run, &devices, err)) < 0)
+		return r;
+	o.devices = devices;
+	if ((r = berth_mkdir_p(rootfs, 0700, err)) < 0)
 		return r;
 	(void)run;
 	if ((r = berth_overlay_mount(e->store, chains, img->n_layers, upper, work, rootfs, &driver, err)) < 0)
@@ -229,6 +281,8 @@ int berth_ctr_create(struct berth_engine *e, const struct berth_create_request *
 		return berth_error_setx(err, ENOTSUP,
 					"network \"%s\": only \"none\" and \"host\" are available in this berth version",
 					req->network);
+	if ((r = resolve_volumes(e, req, err)) < 0)
+		return r;
 	if ((r = berth_image_resolve(e->store, req->image, &img, err)) < 0)
 		return r;
 
@@ -249,7 +303,15 @@ int berth_ctr_create(struct berth_engine *e, const struct berth_create_request *
 		berth_image_release(&img);
 		return r;
 	}
-	r = prepare(e, req, &img, id, &record, err);
+	/* the directory and its lock before anything else: a concurrent rm -f waits for this create */
+	{
+		_cleanup_free_ char *dir = berth_engine_ctr_path(e, id, NULL);
+		_cleanup_close_ int lock = -EBADF;
+		if ((r = berth_mkdir_p(dir, 0700, err)) == 0 && (lock = berth_engine_lock_ctr(e, id, err)) < 0)
+			r = lock;
+		if (r == 0)
+			r = prepare(e, req, &img, id, &record, err);
+	}
 	if (r == 0) {
 		/* the record replaces the placeholder config */
 		r = berth_ctr_db_update_config(e->store->db, id, record, err);

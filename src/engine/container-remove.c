@@ -6,13 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/container-internal.h"
 #include "image/overlay.h"
 #include "runtime/container.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 
-int berth_ctr_kill_and_wait(struct berth_engine *e, struct berth_ctr *c, struct berth_error *err);
 
 /* Runtime state and the root mount: what a stopped container does not need. */
 static int teardown(struct berth_engine *e, const struct berth_ctr *c, struct berth_error *err)
@@ -40,19 +40,21 @@ static int remove_locked(struct berth_engine *e, struct berth_ctr *c, struct ber
 
 int berth_ctr_remove(struct berth_engine *e, const char *ref, bool force, bool volumes, struct berth_error *err)
 {
+	_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
 	struct berth_ctr c = { 0 };
 	_cleanup_close_ int lock = -EBADF;
-	int r;
+	int r = 0;
 
 	(void)volumes; /* anonymous volumes are not made yet: nothing of theirs to remove */
-	if ((r = berth_ctr_db_lookup(e->store->db, ref, &c, err)) < 0)
-		return r;
-	if ((lock = berth_engine_lock_ctr(e, c.id, err)) < 0) {
-		berth_ctr_release(&c);
+	lock = berth_ctr_get_locked(e, ref, &c, err);
+	if (lock == -ENOENT && berth_ctr_db_lookup(e->store->db, ref, &c, &ignore) == 0) {
+		/* a row without a directory: a create that died before making it; nothing to lock */
+		berth_error_release(err);
+		lock = -EBADF;
+	} else if (lock < 0) {
 		return lock;
 	}
-	r = berth_ctr_refresh(e, &c, err);
-	if (r == 0 && (c.state == BERTH_CTR_RUNNING || c.state == BERTH_CTR_PAUSED)) {
+	if (c.state == BERTH_CTR_RUNNING || c.state == BERTH_CTR_PAUSED) {
 		if (!force)
 			r = berth_error_setx(err, EBUSY,
 					     "cannot remove container \"/%s\": container is %s: stop the container "
@@ -71,23 +73,18 @@ int berth_ctr_cleanup(struct berth_engine *e, const char *id, struct berth_error
 {
 	struct berth_ctr c = { 0 };
 	_cleanup_close_ int lock = -EBADF;
-	int r;
+	int r = 0;
 
-	if ((r = berth_ctr_db_lookup(e->store->db, id, &c, err)) < 0) {
-		/* removed meanwhile (rm -f, run --rm): nothing left to do */
-		if (r == -ENOENT) {
-			berth_error_release(err);
-			return 0;
-		}
-		return r;
+	lock = berth_ctr_get_locked(e, id, &c, err);
+	/* removed meanwhile (rm -f, run --rm): nothing left to do */
+	if (lock == -ENOENT) {
+		berth_error_release(err);
+		return 0;
 	}
-	if ((lock = berth_engine_lock_ctr(e, c.id, err)) < 0) {
-		berth_ctr_release(&c);
+	if (lock < 0)
 		return lock;
-	}
-	r = berth_ctr_refresh(e, &c, err);
 	/* a restart may have won the lock first: then this exit is history */
-	if (r == 0 && c.state == BERTH_CTR_EXITED) {
+	if (c.state == BERTH_CTR_EXITED) {
 		if (json_is_true(json_object_get(json_object_get(c.config, "HostConfig"), "AutoRemove")))
 			r = remove_locked(e, &c, err);
 		else

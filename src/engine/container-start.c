@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine/attach.h"
+#include "engine/container-internal.h"
 #include "engine/monitor-spawn.h"
 #include "image/image-db.h"
 #include "image/overlay.h"
@@ -206,27 +207,20 @@ int berth_ctr_start_attached(struct berth_engine *e, const char *ref, int *ret_a
 {
 	struct berth_ctr c = { 0 };
 	_cleanup_close_ int lock = -EBADF;
-	int r;
+	int r = 0;
 
-	if ((r = berth_ctr_db_lookup(e->store->db, ref, &c, err)) < 0)
-		return r;
-	if ((lock = berth_engine_lock_ctr(e, c.id, err)) < 0) {
-		berth_ctr_release(&c);
+	if ((lock = berth_ctr_get_locked(e, ref, &c, err)) < 0)
 		return lock;
-	}
-	r = berth_ctr_refresh(e, &c, err);
-	if (r == 0 && c.state == BERTH_CTR_PAUSED)
+	if (c.state == BERTH_CTR_PAUSED)
 		r = berth_error_setx(err, EBUSY, "cannot start a paused container, try unpause instead");
-	else if (r == 0 && c.state != BERTH_CTR_RUNNING)
+	else if (c.state != BERTH_CTR_RUNNING)
 		r = start_locked(e, &c, ret_attach_fd, err);
-	else if (r == 0 && ret_attach_fd) {
+	else if (ret_attach_fd) {
 		/* already running: attach to it as it is */
 		_cleanup_free_ char *attach = berth_engine_run_path(e, c.id, "attach");
 		if ((*ret_attach_fd = berth_attach_connect(attach, err)) < 0)
 			r = *ret_attach_fd;
 	}
-	if (r < 0)
-		berth_error_prefix(err, "start %s", ref);
 	berth_ctr_release(&c);
 	return r;
 }

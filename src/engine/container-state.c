@@ -2,6 +2,7 @@
 #include "engine/container.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,21 @@ static int read_exit_record(struct berth_engine *e, const char *id, int *ret_cod
 	return 0;
 }
 
+/* The container's monitor still runs: it will write the exit record (it drains output first). */
+static bool monitor_alive(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	_cleanup_fclose_ FILE *f = NULL;
+
+	if (pid <= 0 || kill(pid, 0) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(comm, sizeof(comm), f))
+		return false;
+	return strncmp(comm, "berth-monitor", 13) == 0;
+}
+
 int berth_ctr_refresh(struct berth_engine *e, struct berth_ctr *c, struct berth_error *err)
 {
 	_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
@@ -136,14 +152,14 @@ int berth_ctr_refresh(struct berth_engine *e, struct berth_ctr *c, struct berth_
 			c->state = BERTH_CTR_PAUSED;
 		else if (status && strcmp(status, "running") == 0)
 			c->state = BERTH_CTR_RUNNING;
-		else if (status && strcmp(status, "stopped") == 0) {
+		else if (status && strcmp(status, "stopped") == 0 && !monitor_alive(c->monitor_pid)) {
 			/* the init is gone and no monitor recorded it (the monitor was killed): the code is lost */
 			c->state = BERTH_CTR_EXITED;
 			c->exit_code = 255;
 			c->finished_at = berth_now_ns();
 		}
 		json_decref(j);
-	} else {
+	} else if (!monitor_alive(c->monitor_pid)) {
 		/* no runtime state and no record: a crash between start and the runtime (or a reboot) */
 		c->state = BERTH_CTR_EXITED;
 		c->exit_code = 255;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/container-internal.h"
 #include "runtime/container.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -165,7 +166,6 @@ int berth_ctr_unpause(struct berth_engine *e, const char *ref, struct berth_erro
 	return set_paused(e, ref, false, err);
 }
 
-/* For remove: kill and wait, whatever the stop settings. */
 int berth_ctr_kill_and_wait(struct berth_engine *e, struct berth_ctr *c, struct berth_error *err)
 {
 	_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;

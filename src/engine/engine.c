@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/container-db.h"
+#include "engine/container-internal.h"
 #include "image/image-db.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -100,11 +101,11 @@ int berth_engine_lock_ctr(const struct berth_engine *e, const char *id, struct b
 	_cleanup_free_ char *dir = berth_engine_ctr_path(e, id, NULL);
 	_cleanup_close_ int dfd = -EBADF, fd = -EBADF;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return berth_error_set(err, errno, "create \"%s\"", dir);
+	/* never made here: a lock taken after a removal must not bring the directory back */
 	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return berth_error_set(err, errno, "open \"%s\"", dir);
+		return errno == ENOENT ? berth_error_setx(err, ENOENT, "No such container: %s", id)
+				       : berth_error_set(err, errno, "open \"%s\"", dir);
 	fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return berth_error_set(err, errno, "open the lock of container %s", id);
@@ -112,4 +113,30 @@ int berth_engine_lock_ctr(const struct berth_engine *e, const char *id, struct b
 		if (errno != EINTR)
 			return berth_error_set(err, errno, "lock container %s", id);
 	return TAKE_FD(fd);
+}
+
+int berth_ctr_get_locked(struct berth_engine *e, const char *ref, struct berth_ctr *ret, struct berth_error *err)
+{
+	_cleanup_close_ int lock = -EBADF;
+	struct berth_ctr c = { 0 };
+	_cleanup_free_ char *id = NULL;
+	int r;
+
+	if ((r = berth_ctr_db_lookup(e->store->db, ref, &c, err)) < 0)
+		return r;
+	id = berth_xstrdup(c.id);
+	berth_ctr_release(&c);
+	lock = berth_engine_lock_ctr(e, id, err);
+	if (lock == -ENOENT)
+		return berth_error_setx(err, ENOENT, "No such container: %s", ref);
+	if (lock < 0)
+		return lock;
+	/* the row as it is now that nobody else can change it */
+	if ((r = berth_ctr_db_lookup(e->store->db, id, ret, err)) < 0)
+		return r == -ENOENT ? berth_error_setx(err, ENOENT, "No such container: %s", ref) : r;
+	if ((r = berth_ctr_refresh(e, ret, err)) < 0) {
+		berth_ctr_release(ret);
+		return r;
+	}
+	return TAKE_FD(lock);
 }

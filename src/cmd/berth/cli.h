@@ -13,6 +13,7 @@
 #include "util/error.h"
 
 struct berth_store;
+struct berth_engine;
 
 /* Exit statuses, as docker's CLI uses them. */
 enum {
@@ -33,6 +34,9 @@ struct cli_global {
 	const char *run_root; /* --runroot or NULL */
 	enum cli_log_level log_level;
 	struct berth_store *store; /* opened on first use by cli_store() */
+	struct berth_engine *engine; /* opened on first use by cli_engine(); owns store then */
+	const char *self_path; /* the real berth binary (for the monitor's exit command), or NULL */
+	char **argv;           /* main's argv as given, for berth_cloned_binary_ensure() */
 };
 
 enum cli_arg {
@@ -61,6 +65,7 @@ struct cli_command {
 	/* argv[0] is the command name, as main() would get it */
 	int (*run)(struct cli_global *g, const struct cli_command *cmd, int argc, char **argv);
 	const struct cli_command *const *subcommands; /* NULL-terminated, for groups ("image") */
+	bool hidden; /* not listed in help (`container cleanup`, run by the monitor) */
 };
 
 /* The command path for messages ("berth image ls"): the dispatchers append each word. */
@@ -115,8 +120,19 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...) __attri
 void cli_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_debugf(struct cli_global *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The store, opened on first use with the global --root/--runroot; NULL after printing an error. */
+/*
+ * The store, opened on first use with the global --root/--runroot; NULL
+ * after printing an error.  When the engine is open, its store.
+ */
 struct berth_store *cli_store(struct cli_global *g, int *ret_status);
+/* The engine (containers), opened once with g->self_path; NULL after printing an error (125). */
+struct berth_engine *cli_engine(struct cli_global *g, int *ret_status);
+/*
+ * Commands that put a process into a container (run, create, start,
+ * restart, exec) call this first: berth re-executes itself from a sealed
+ * copy (CVE-2019-5736).  Returns 0 or 125 after printing an error.
+ */
+int cli_protect_self(struct cli_global *g);
 
 /* A command by name or alias in a NULL-terminated list, or NULL. */
 const struct cli_command *cli_find_command(const struct cli_command *const *cmds, const char *name);
@@ -178,6 +194,12 @@ int cli_print_rows(json_t *rows, const char *format, const char *default_format,
 
 /* An image id as listed: 12 hex digits, or the whole "sha256:…" with no_trunc (malloc'd). */
 char *cli_image_id(const char *id, bool no_trunc);
+
+/* containers (cmd-run.c, cmd-start.c, cmd-stop.c, cmd-rm.c, cmd-wait.c, cmd-attach.c, cmd-exec.c) */
+extern const struct cli_command cmd_run, cmd_create, cmd_start, cmd_stop, cmd_restart, cmd_kill, cmd_rm, cmd_wait,
+	cmd_attach, cmd_exec, cmd_container;
+/* container subcommands besides the top-level verbs (cmd-container.c lists them all) */
+extern const struct cli_command cmd_container_rm, cmd_container_cleanup;
 
 extern const struct cli_command cmd_images, cmd_rmi, cmd_tag, cmd_inspect, cmd_history, cmd_load, cmd_save,
 	cmd_import, cmd_image, cmd_version;

@@ -4,13 +4,19 @@
 #include <string.h>
 
 #include "cli.h"
+#include "engine/engine.h"
 #include "image/store.h"
+#include "runtime/cloned-binary.h"
+#include "util/cleanup.h"
+#include "util/xalloc.h"
 
 #include "berth-config.h"
 
 static const struct cli_command *const commands[] = {
-	&cmd_history, &cmd_image, &cmd_images, &cmd_import, &cmd_inspect, &cmd_load,
-	&cmd_rmi,     &cmd_save,  &cmd_tag,	 &cmd_version, NULL,
+	&cmd_attach, &cmd_container, &cmd_create, &cmd_exec,	&cmd_history, &cmd_image, &cmd_images,
+	&cmd_import, &cmd_inspect,   &cmd_kill,	  &cmd_load,	&cmd_restart, &cmd_rm,    &cmd_rmi,
+	&cmd_run,    &cmd_save,	     &cmd_start,  &cmd_stop,	&cmd_tag,     &cmd_version, &cmd_wait,
+	NULL,
 };
 
 static const struct cli_command global_cmd = {
@@ -29,6 +35,7 @@ static void print_usage(void)
 	       "  -v, --version            Print version information and quit\n"
 	       "  -h, --help               Print usage\n\n"
 	       "Management Commands:\n"
+	       "  container   Manage containers\n"
 	       "  image       Manage images\n\n"
 	       "Commands:\n",
 	       BERTH_DEFAULT_ROOT, BERTH_DEFAULT_RUN_ROOT);
@@ -55,6 +62,25 @@ static int parse_log_level(const char *s, enum cli_log_level *ret)
 	return -1;
 }
 
+/*
+ * The real berth binary, read before anything else: the monitor runs it when
+ * a container exits.  After the re-exec from a sealed copy (cli_protect_self)
+ * /proc/self/exe is a memfd, and BERTH_SELF, set just before, says it.
+ */
+static char *self_path(void)
+{
+	const char *env = getenv("BERTH_SELF");
+	char *p;
+
+	if (env && *env && berth_cloned_binary_is_sealed()) {
+		p = berth_xstrdup(env);
+		unsetenv("BERTH_SELF");
+		return p;
+	}
+	unsetenv("BERTH_SELF");
+	return realpath("/proc/self/exe", NULL);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_global g = { .log_level = CLI_LOG_WARN };
@@ -67,8 +93,15 @@ int main(int argc, char **argv)
 		{ NULL },
 	};
 	_cleanup_options_ struct cli_option *release = opts;
+	_cleanup_free_ char *self = self_path();
+	/* cli_parse reorders argv: the re-exec needs it as given */
+	_cleanup_free_ char **argv_copy = berth_xcalloc((size_t)argc + 1, sizeof(char *));
 	const struct cli_command *cmd;
 	int n = argc, r;
+
+	memcpy(argv_copy, argv, sizeof(char *) * (size_t)argc);
+	g.self_path = self;
+	g.argv = argv_copy;
 
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		print_usage();
@@ -107,6 +140,8 @@ int main(int argc, char **argv)
 	r = cmd->run(&g, cmd, n, argv);
 	if (g.store)
 		berth_store_free(g.store);
+	if (g.engine)
+		berth_engine_free(g.engine);
 	/* output that did not reach its file (a full disk, a closed pipe) is a failure */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_failf(CLI_EXIT_ENGINE, "write to stdout: %m");

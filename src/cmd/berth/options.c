@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "image/store.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
@@ -38,7 +39,8 @@ void cli_print_help(const struct cli_command *cmd, const struct cli_option *opts
 	if (cmd->subcommands) {
 		printf("\nCommands:\n");
 		for (const struct cli_command *const *c = cmd->subcommands; *c; c++)
-			printf("  %-12s%s\n", (*c)->name, (*c)->summary);
+			if (!(*c)->hidden)
+				printf("  %-12s%s\n", (*c)->name, (*c)->summary);
 		printf("\nRun '%s COMMAND --help' for more information on a command.\n", cli_path());
 		return;
 	}
@@ -279,6 +281,8 @@ struct berth_store *cli_store(struct cli_global *g, int *ret_status)
 {
 	_cleanup_error_ struct berth_error err = BERTH_ERROR_INIT;
 
+	if (g->engine)
+		return g->engine->store;
 	if (g->store)
 		return g->store;
 	if (berth_store_open(g->root, g->run_root, &g->store, &err) < 0) {
