@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/container-network.h"
 #include "engine/spec-build.h"
 #include "engine/user-lookup.h"
 #include "image/blob-store.h"
@@ -180,6 +181,7 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	_cleanup_free_ char *ctr = berth_engine_ctr_path(e, id, NULL), *run = berth_engine_run_path(e, id, NULL);
 	_cleanup_free_ char *upper = berth_engine_ctr_path(e, id, "upper"), *work = berth_engine_ctr_path(e, id, "work");
 	_cleanup_free_ char *rootfs = berth_engine_run_path(e, id, "rootfs"), *hostname = NULL, *cgroup = NULL;
+	_cleanup_free_ char *netns = NULL;
 	_cleanup_strv_free_ char **chains = NULL;
 	_cleanup_close_ int ctr_fd = -EBADF, root_fd = -EBADF;
 	struct berth_run_options o = req->run;
@@ -228,7 +230,8 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 		hostname = berth_xstrndup(id, 12);
 	}
 	o.hostname = hostname;
-	o.net_mode = req->network && strcmp(req->network, "host") == 0 ? BERTH_NET_HOST : BERTH_NET_PRIVATE;
+	if ((r = berth_ctr_net_configure(e, req, id, &o, &netns, err)) < 0)
+		goto out;
 	cgroup = berth_xasprintf("/berth/%s", id);
 	o.cgroups_path = cgroup;
 	if ((r = write_etc_files(ctr_fd, hostname, o.net_mode == BERTH_NET_HOST, err)) < 0)
@@ -255,6 +258,7 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 		*ret_record = request_json(req, spec, hostname);
 	}
 	json_object_set_new(*ret_record, "Driver", json_string(driver == BERTH_ROOTFS_OVERLAY ? "overlay" : "copy"));
+	berth_ctr_net_record(req, image_config, *ret_record);
 	text = json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	r = berth_write_file_atomic(ctr_fd, "config.json", text, strlen(text), 0600, err);
 out:
@@ -277,10 +281,8 @@ int berth_ctr_create(struct berth_engine *e, const struct berth_create_request *
 	if (req->name && !berth_ctr_name_valid(req->name))
 		return berth_error_setx(err, EINVAL,
 					"Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", req->name);
-	if (req->network && strcmp(req->network, "none") != 0 && strcmp(req->network, "host") != 0)
-		return berth_error_setx(err, ENOTSUP,
-					"network \"%s\": only \"none\" and \"host\" are available in this berth version",
-					req->network);
+	if ((r = berth_ctr_net_validate(e, req, err)) < 0)
+		return r;
 	if ((r = resolve_volumes(e, req, err)) < 0)
 		return r;
 	if ((r = berth_image_resolve(e->store, req->image, &img, err)) < 0)
@@ -311,6 +313,9 @@ int berth_ctr_create(struct berth_engine *e, const struct berth_create_request *
 			r = lock;
 		if (r == 0)
 			r = prepare(e, req, &img, id, &record, err);
+		/* the lease and /etc/hosts with its address (container-network.c) */
+		if (r == 0 && (r = berth_ctr_net_create(e, id, name, record, err)) < 0)
+			json_decref(record);
 	}
 	if (r == 0) {
 		/* the record replaces the placeholder config */

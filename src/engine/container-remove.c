@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "engine/container-internal.h"
+#include "engine/container-network.h"
 #include "image/overlay.h"
 #include "runtime/container.h"
 #include "util/cleanup.h"
@@ -21,6 +22,8 @@ static int teardown(struct berth_engine *e, const struct berth_ctr *c, struct be
 	_cleanup_free_ char *rootfs = berth_engine_run_path(e, c->id, "rootfs");
 
 	berth_container_delete(e->runtime_root, c->id, true, &ignore, &ignore);
+	/* a leftover here is the sweep's (berth network prune) */
+	berth_ctr_net_stop(e, c, &ignore);
 	return berth_overlay_umount(rootfs, err);
 }
 
@@ -32,7 +35,8 @@ static int remove_locked(struct berth_engine *e, struct berth_ctr *c, struct ber
 	if ((r = teardown(e, c, err)) < 0)
 		return r;
 	/* the row goes last: until then, a failed removal can be retried with rm -f */
-	if ((r = berth_rm_rf_at(AT_FDCWD, run, err)) < 0 || (r = berth_rm_rf_at(AT_FDCWD, dir, err)) < 0)
+	if ((r = berth_ctr_net_remove(e, c->id, err)) < 0 || (r = berth_rm_rf_at(AT_FDCWD, run, err)) < 0 ||
+	    (r = berth_rm_rf_at(AT_FDCWD, dir, err)) < 0)
 		return r;
 	r = berth_ctr_db_delete(e->store->db, c->id, err);
 	return r == -ENOENT ? (berth_error_release(err), 0) : r;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/container-network.h"
 #include "runtime/container.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -256,6 +257,7 @@ int berth_ctr_inspect(struct berth_engine *e, const struct berth_ctr *c, json_t 
 								upper, "WorkDir", work, "MergedDir", rootfs));
 	}
 	json_object_set_new(o, "Mounts", json_array());
+	json_object_set_new(o, "NetworkSettings", berth_ctr_network_settings(e, c));
 	*ret = o;
 	return 0;
 }
