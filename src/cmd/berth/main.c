@@ -14,7 +14,7 @@
 
 static const struct cli_command *const commands[] = {
 	&cmd_attach, &cmd_container, &cmd_create, &cmd_exec,	&cmd_history, &cmd_image, &cmd_images,
-	&cmd_import, &cmd_inspect,   &cmd_kill,	  &cmd_load,	&cmd_restart, &cmd_rm,    &cmd_rmi,
+	&cmd_import, &cmd_inspect,   &cmd_kill,	  &cmd_load,	&cmd_network, &cmd_restart, &cmd_rm,    &cmd_rmi,
 	&cmd_run,    &cmd_save,	     &cmd_start,  &cmd_stop,	&cmd_tag,     &cmd_version, &cmd_wait,
 	NULL,
 };
@@ -36,7 +36,8 @@ static void print_usage(void)
 	       "  -h, --help               Print usage\n\n"
 	       "Management Commands:\n"
 	       "  container   Manage containers\n"
-	       "  image       Manage images\n\n"
+	       "  image       Manage images\n"
+	       "  network     Manage networks\n\n"
 	       "Commands:\n",
 	       BERTH_DEFAULT_ROOT, BERTH_DEFAULT_RUN_ROOT);
 	for (const struct cli_command *const *c = commands; *c; c++)
