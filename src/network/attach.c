@@ -281,11 +281,9 @@ out:
 
 int berth_net_detach(struct berth_net *n, const char *ctr_id, struct berth_error *err)
 {
-	_cleanup_(berth_nl_freep) struct berth_nl *host = NULL;
 	_cleanup_free_ char *path = berth_net_netns_path(n, ctr_id);
 	struct berth_port_mapping *ports = NULL;
-	struct berth_endpoint *eps = NULL;
-	size_t n_ports = 0, n_eps = 0;
+	size_t n_ports = 0;
 	int r;
 
 	/* the rules first: nothing is forwarded to an address that is about to go */
@@ -300,20 +298,11 @@ int berth_net_detach(struct berth_net *n, const char *ctr_id, struct berth_error
 			return r;
 	}
 	/*
-	 * The veths die with the namespace, but the kernel frees a namespace
-	 * asynchronously: deleted here, they are gone when berth returns.
+	 * The veths die with the namespace, which the kernel frees on its own
+	 * once the last process and the mount are gone.  Deleting them here
+	 * would cost ~15 ms each (an RCU grace period); a sweep deletes any
+	 * whose namespace lives on.
 	 */
-	if ((r = berth_net_db_endpoints(n, ctr_id, NULL, &eps, &n_eps, err)) < 0)
-		return r;
-	if (n_eps && berth_netns_is_bound(path) && (r = berth_nl_open(&host, err)) == 0)
-		for (size_t i = 0; i < n_eps && r == 0; i++) {
-			char name[16];
-			veth_name(ctr_id, eps[i].ifnum, name);
-			r = berth_nl_link_delete(host, name, err);
-		}
-	berth_endpoint_array_free(eps, n_eps);
-	if (r < 0)
-		return r;
 	return berth_netns_destroy(path, err);
 }
 
