@@ -76,17 +76,20 @@ static bool detach_match(const char *keys, size_t *state, const char *buf, size_
 int berth_attach_session(int sock, const struct berth_attach_options *o, int *ret_exit_code, struct berth_error *err)
 {
 	_cleanup_close_ int sigfd = -EBADF;
-	char buf[ATTACH_PACKET_MAX];
+	/* a whole packet, and a NUL after it (the exit code is read as a string) */
+	char buf[ATTACH_PACKET_MAX + 1];
 	size_t detach_state = 0;
 	bool input = o->stdin_fd >= 0;
+	/* the size to give the container's terminal: ours, on stdin or (run -t without -i) stdout */
+	int tty_fd = o->stdin_fd >= 0 && isatty(o->stdin_fd) ? o->stdin_fd : isatty(o->stdout_fd) ? o->stdout_fd : -1;
 	sigset_t mask;
 
-	if (o->tty && o->stdin_fd >= 0 && isatty(o->stdin_fd)) {
+	if (o->tty && tty_fd >= 0) {
 		sigemptyset(&mask);
 		sigaddset(&mask, SIGWINCH);
 		sigprocmask(SIG_BLOCK, &mask, NULL);
 		sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-		send_size(sock, o->stdin_fd);
+		send_size(sock, tty_fd);
 	}
 	for (;;) {
 		struct pollfd p[3] = {
@@ -103,10 +106,10 @@ int berth_attach_session(int sock, const struct berth_attach_options *o, int *re
 			struct signalfd_siginfo si;
 			while (read(sigfd, &si, sizeof(si)) == sizeof(si))
 				;
-			send_size(sock, o->stdin_fd);
+			send_size(sock, tty_fd);
 		}
 		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t n = read(o->stdin_fd, buf + 1, sizeof(buf) - 1);
+			ssize_t n = read(o->stdin_fd, buf + 1, ATTACH_PACKET_MAX - 1);
 			if (n > 0 && o->tty && detach_match(o->detach_keys, &detach_state, buf + 1, (size_t)n))
 				return 1;
 			if (n > 0) {
@@ -121,7 +124,7 @@ int berth_attach_session(int sock, const struct berth_attach_options *o, int *re
 			}
 		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t n = recv(sock, buf, sizeof(buf) - 1, 0);
+			ssize_t n = recv(sock, buf, ATTACH_PACKET_MAX, 0);
 			if (n <= 0)
 				return berth_error_setx(err, EPIPE, "the container's monitor went away");
 			if (buf[0] == ATTACH_EXIT) {

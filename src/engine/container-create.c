@@ -1,6 +1,7 @@
 /* `berth create`: from an image and the run options to a container that is ready to start. */
 #include "engine/container.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/container-network.h"
+#include "engine/run-flags.h"
 #include "engine/spec-build.h"
 #include "engine/user-lookup.h"
 #include "image/blob-store.h"
@@ -141,6 +143,67 @@ static int resolve_devices(const struct berth_run_options *in, struct berth_devi
 	return 0;
 }
 
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+/* docker --privileged: every device node of the host's /dev, but what the runtime makes itself and the ptys. */
+static void add_host_devices(const char *dir, const char *rel, struct berth_device_spec **v, size_t *n, int depth)
+{
+	static const char *const skip[] = { "pts", "shm", "mqueue", ".lxc", ".udev", "console", "ptmx", "null",
+					    "zero", "full", "random", "urandom", "tty", NULL };
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+
+	if (depth > 8 || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *path = NULL, *crel = NULL;
+		struct stat st;
+
+		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		if (!*rel && berth_strv_contains((char *const *)skip, de->d_name))
+			continue;
+		path = berth_xasprintf("%s/%s", dir, de->d_name);
+		crel = berth_xasprintf("%s%s%s", rel, *rel ? "/" : "", de->d_name);
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			add_host_devices(path, crel, v, n, depth + 1);
+			continue;
+		}
+		if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+			continue;
+		*v = berth_xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[(*n)++] = (struct berth_device_spec){
+			.host_path = TAKE_PTR(path),
+			.container_path = berth_xasprintf("/dev/%s", crel),
+			.permissions = berth_xstrdup("rwm"),
+			.type = S_ISCHR(st.st_mode) ? 'c' : 'b',
+			.major = major(st.st_rdev),
+			.minor = minor(st.st_rdev),
+			.file_mode = st.st_mode & 07777,
+			.uid = st.st_uid,
+			.gid = st.st_gid,
+		};
+	}
+}
+
+struct host_devices {
+	struct berth_device_spec *v;
+	size_t n;
+};
+
+static void host_devices_free(struct host_devices *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		berth_device_spec_release(&h->v[i]);
+	free(h->v);
+}
+
 /*
  * Named and anonymous volumes (-v name:/data, -v /data, --mount type=volume):
  * the volume store hooks in here to turn them into directories.
@@ -186,6 +249,7 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	_cleanup_close_ int ctr_fd = -EBADF, root_fd = -EBADF;
 	struct berth_run_options o = req->run;
 	_cleanup_free_ struct berth_device_spec *devices = NULL;
+	_cleanup_(host_devices_free) struct host_devices host = { 0 };
 	struct berth_user user = { 0 };
 	json_t *image_config = NULL, *spec = NULL;
 	enum berth_rootfs_driver driver;
@@ -197,6 +261,19 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	if ((r = resolve_devices(&req->run, &devices, err)) < 0)
 		return r;
 	o.devices = devices;
+	if (req->run.privileged) {
+		add_host_devices("/dev", "", &host.v, &host.n, 0);
+		devices = berth_xreallocarray(devices, o.n_devices + host.n + 1, sizeof(*devices));
+		/* the user's --device entries win over the host's node of the same name */
+		for (size_t i = 0; i < host.n; i++) {
+			bool dup = false;
+			for (size_t j = 0; j < req->run.n_devices && !dup; j++)
+				dup = strcmp(req->run.devices[j].container_path, host.v[i].container_path) == 0;
+			if (!dup)
+				devices[o.n_devices++] = host.v[i];
+		}
+		o.devices = devices;
+	}
 	if ((r = berth_mkdir_p(rootfs, 0700, err)) < 0)
 		return r;
 	(void)run;
@@ -224,21 +301,29 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	o.gid = user.gid;
 	o.additional_gids = user.groups;
 	o.n_additional_gids = user.n_groups;
+	if ((r = berth_ctr_net_configure(e, req, id, &o, &netns, err)) < 0)
+		goto out;
 	hostname = berth_xstrdup(o.hostname ? o.hostname : "");
+	if (!*hostname && o.net_mode == BERTH_NET_HOST) {
+		/* docker: the host's network, the host's name */
+		char name[256] = "";
+		free(hostname);
+		gethostname(name, sizeof(name) - 1);
+		hostname = berth_xstrdup(name);
+	}
 	if (!*hostname) {
 		free(hostname);
 		hostname = berth_xstrndup(id, 12);
 	}
 	o.hostname = hostname;
-	if ((r = berth_ctr_net_configure(e, req, id, &o, &netns, err)) < 0)
-		goto out;
 	cgroup = berth_xasprintf("/berth/%s", id);
 	o.cgroups_path = cgroup;
 	if ((r = write_etc_files(ctr_fd, hostname, o.net_mode == BERTH_NET_HOST, err)) < 0)
 		goto out;
 	/* user mounts first; the engine's files last, as docker orders them */
 	o.mounts = berth_xcalloc(req->run.n_mounts + 3, sizeof(*o.mounts));
-	memcpy(o.mounts, req->run.mounts, req->run.n_mounts * sizeof(*o.mounts));
+	if (req->run.n_mounts)
+		memcpy(o.mounts, req->run.mounts, req->run.n_mounts * sizeof(*o.mounts));
 	o.n_mounts = req->run.n_mounts;
 	add_bind(&o, berth_engine_ctr_path(e, id, "resolv.conf"), "/etc/resolv.conf");
 	add_bind(&o, berth_engine_ctr_path(e, id, "hostname"), "/etc/hostname");
@@ -309,7 +394,16 @@ int berth_ctr_create(struct berth_engine *e, const struct berth_create_request *
 	{
 		_cleanup_free_ char *dir = berth_engine_ctr_path(e, id, NULL);
 		_cleanup_close_ int lock = -EBADF;
-		if ((r = berth_mkdir_p(dir, 0700, err)) == 0 && (lock = berth_engine_lock_ctr(e, id, err)) < 0)
+		_cleanup_free_ char *lock_path = berth_engine_ctr_path(e, id, "lock");
+		if ((r = berth_mkdir_p(dir, 0700, err)) == 0) {
+			/* the lock file exists from here to the removal, which takes it with the directory */
+			lock = open(lock_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+			if (lock < 0)
+				r = berth_error_set(err, errno, "create \"%s\"", lock_path);
+			else
+				close(TAKE_FD(lock));
+		}
+		if (r == 0 && (lock = berth_engine_lock_ctr(e, id, err)) < 0)
 			r = lock;
 		if (r == 0)
 			r = prepare(e, req, &img, id, &record, err);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "engine/user-lookup.h"
@@ -51,9 +52,10 @@ int berth_ctr_exec(struct berth_engine *e, const char *ref, const struct berth_e
 		for (size_t i = 0; i < u.n_groups; i++)
 			berth_strv_consume(&gids, berth_xasprintf("%u", u.groups[i]));
 	}
+	/* every capability berth itself may give (its bounding set), as docker exec --privileged */
 	if (req->privileged)
 		for (int cap = 0; cap <= berth_capability_last(); cap++)
-			if (berth_capability_to_name(cap))
+			if (berth_capability_to_name(cap) && prctl(PR_CAPBSET_READ, cap) == 1)
 				berth_strv_push(&caps, berth_capability_to_name(cap));
 	/* without -i the process reads nothing, as with docker */
 	if (!req->interactive && !req->tty) {

@@ -114,9 +114,11 @@ int berth_engine_lock_ctr(const struct berth_engine *e, const char *id, struct b
 	if (dfd < 0)
 		return errno == ENOENT ? berth_error_setx(err, ENOENT, "No such container: %s", id)
 				       : berth_error_set(err, errno, "open \"%s\"", dir);
-	fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* made by create only: a removal in progress (rm -rf) must not find a fresh one */
+	fd = openat(dfd, "lock", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return berth_error_set(err, errno, "open the lock of container %s", id);
+		return errno == ENOENT ? berth_error_setx(err, ENOENT, "No such container: %s", id)
+				       : berth_error_set(err, errno, "open the lock of container %s", id);
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR)
 			return berth_error_set(err, errno, "lock container %s", id);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "engine/seccomp-profile.h"
 #include "oci/config.h"
@@ -147,10 +148,15 @@ static int cap_name(const char *in, char **ret, struct berth_error *err)
 	return 0;
 }
 
+/*
+ * "All" is what berth itself may hand out (docker: the daemon's bounding
+ * set): a capability outside it cannot be granted, and asking fails the start.
+ */
 static void all_caps(char ***caps)
 {
 	for (int c = 0; c <= berth_capability_last(); c++)
-		if (berth_capability_to_name(c) && !berth_strv_contains(*caps, berth_capability_to_name(c)))
+		if (berth_capability_to_name(c) && prctl(PR_CAPBSET_READ, c) == 1 &&
+		    !berth_strv_contains(*caps, berth_capability_to_name(c)))
 			berth_strv_push(caps, berth_capability_to_name(c));
 }
 

@@ -82,7 +82,9 @@ static void add_group(struct berth_user *u, uint32_t gid)
 int berth_user_resolve(int rootfs_fd, const char *spec, struct berth_user *ret, struct berth_error *err)
 {
 	_cleanup_strv_free_ char **passwd = NULL, **group = NULL;
-	_cleanup_free_ char *user = berth_xstrdup(spec ? spec : ""), *name = NULL;
+	/* no user (or only ":group") is root */
+	_cleanup_free_ char *user = berth_xasprintf("%s%s", !spec || !*spec || *spec == ':' ? "0" : "", spec ? spec : ""),
+			    *name = NULL;
 	char *grp = strchr(user, ':');
 	struct berth_user u = { 0 };
 	bool found = false, numeric;
@@ -90,8 +92,6 @@ int berth_user_resolve(int rootfs_fd, const char *spec, struct berth_user *ret, 
 
 	if (grp)
 		*grp++ = '\0';
-	if (!*user)
-		strcpy(user, "0");
 	if ((r = read_db(rootfs_fd, "/etc/passwd", &passwd, err)) < 0 || (r = read_db(rootfs_fd, "/etc/group", &group, err)) < 0)
 		return r;
 

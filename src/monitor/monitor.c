@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h> /* rename() only: no printf in the monitor */
 #include <stdlib.h>
@@ -36,6 +37,16 @@ struct monitor {
 	size_t pending_len, pending_off;
 	bool exited;
 	int exit_code, exit_signal;
+	/*
+	 * A packet a client could not take yet (its queue is full): it is held,
+	 * and the container's output is not read until every client has taken
+	 * its own, as docker's attach blocks the container rather than drop.
+	 */
+	char *held[MAX_CLIENTS];
+	size_t held_len[MAX_CLIENTS];
+	int n_held;
+	bool input_off; /* client input is not read while earlier input waits for the container */
+	bool progress;  /* a held packet went out: the drain deadline starts again */
 };
 
 static void ep_add(struct monitor *m, int fd, uint32_t events, uint64_t tag)
@@ -62,12 +73,88 @@ static void close_fd(struct monitor *m, int *fd)
 	*fd = -1;
 }
 
+static uint32_t client_events(const struct monitor *m, int i)
+{
+	return (m->input_off ? 0 : EPOLLIN) | (m->held[i] ? EPOLLOUT : 0);
+}
+
+/* Stop (or resume) reading the container's output: out of epoll, since a pipe's hangup is reported regardless. */
+static void pause_output(struct monitor *m, bool pause)
+{
+	if (m->out_fd >= 0) {
+		if (pause)
+			epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->out_fd, NULL);
+		else
+			ep_add(m, m->out_fd, EPOLLIN, TAG_STDOUT);
+	}
+	if (m->err_fd >= 0) {
+		if (pause)
+			epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->err_fd, NULL);
+		else
+			ep_add(m, m->err_fd, EPOLLIN, TAG_STDERR);
+	}
+}
+
+static void release_held(struct monitor *m, int i)
+{
+	if (!m->held[i])
+		return;
+	free(m->held[i]);
+	m->held[i] = NULL;
+	if (--m->n_held == 0)
+		pause_output(m, false);
+}
+
 static void drop_client(struct monitor *m, int i)
 {
+	release_held(m, i);
 	close_fd(m, &m->clients[i]);
 }
 
-/* Send one packet to every client; a client that cannot keep up is dropped rather than stall the container. */
+/* One packet to one client; held when its queue is full (the output waits for it), dropped on an error. */
+static void send_client(struct monitor *m, int i, const char *pkt, size_t len)
+{
+	if (m->clients[i] < 0)
+		return;
+	if (m->held[i]) {
+		/* cannot happen while output is paused for it; order matters more than this client */
+		drop_client(m, i);
+		return;
+	}
+	if (send(m->clients[i], pkt, len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+		return;
+	if (errno != EAGAIN && errno != EINTR) {
+		drop_client(m, i);
+		return;
+	}
+	m->held[i] = malloc(len);
+	if (!m->held[i]) {
+		drop_client(m, i);
+		return;
+	}
+	memcpy(m->held[i], pkt, len);
+	m->held_len[i] = len;
+	if (m->n_held++ == 0)
+		pause_output(m, true);
+	ep_mod(m, m->clients[i], client_events(m, i), TAG_CLIENT + (uint64_t)i);
+}
+
+/* A client with a held packet can take more. */
+static void client_writable(struct monitor *m, int i)
+{
+	if (!m->held[i])
+		return;
+	if (send(m->clients[i], m->held[i], m->held_len[i], MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			drop_client(m, i);
+		return;
+	}
+	release_held(m, i);
+	m->progress = true;
+	ep_mod(m, m->clients[i], client_events(m, i), TAG_CLIENT + (uint64_t)i);
+}
+
+/* Send one packet (at most ATTACH_PACKET_MAX - 1 bytes of data) to every client. */
 static void broadcast(struct monitor *m, char type, const char *data, size_t len)
 {
 	char pkt[ATTACH_PACKET_MAX];
@@ -77,9 +164,7 @@ static void broadcast(struct monitor *m, char type, const char *data, size_t len
 		pkt[0] = type;
 		memcpy(pkt + 1, data, n);
 		for (int i = 0; i < MAX_CLIENTS; i++)
-			if (m->clients[i] >= 0 && send(m->clients[i], pkt, n + 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
-			    errno != EINTR)
-				drop_client(m, i);
+			send_client(m, i, pkt, n + 1);
 		data += n;
 		len -= n;
 		if (len == 0)
@@ -90,9 +175,10 @@ static void broadcast(struct monitor *m, char type, const char *data, size_t len
 /* Client input is read only while no earlier input is waiting for the container. */
 static void set_client_input(struct monitor *m, bool on)
 {
+	m->input_off = !on;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (m->clients[i] >= 0)
-			ep_mod(m, m->clients[i], on ? EPOLLIN : 0, TAG_CLIENT + (uint64_t)i);
+			ep_mod(m, m->clients[i], client_events(m, i), TAG_CLIENT + (uint64_t)i);
 }
 
 static void flush_stdin(struct monitor *m)
@@ -170,7 +256,7 @@ static void accept_client(struct monitor *m)
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		if (m->clients[i] < 0) {
 			m->clients[i] = fd;
-			ep_add(m, fd, m->pending_len ? 0 : EPOLLIN, TAG_CLIENT + (uint64_t)i);
+			ep_add(m, fd, client_events(m, i), TAG_CLIENT + (uint64_t)i);
 			return;
 		}
 	}
@@ -180,7 +266,8 @@ static void accept_client(struct monitor *m)
 /* Read what a stream has; false at its end. */
 static bool pump(struct monitor *m, int *fd, struct log_json_stream *log, char type)
 {
-	char buf[32768];
+	/* one packet's worth: a client that cannot take it holds exactly one */
+	char buf[ATTACH_PACKET_MAX - 1];
 	ssize_t n = read(*fd, buf, sizeof(buf));
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -323,6 +410,56 @@ static int setup(struct monitor *m, const struct monitor_options *o)
 	return 0;
 }
 
+/*
+ * The exit code to every client (waiting a little where its queue is full),
+ * then wait for each to hang up before closing: a unix socket closed with
+ * unread data in it (a client's last input) resets the peer, which would lose
+ * the packets it had not read yet, the exit code among them.
+ */
+static void say_goodbye(struct monitor *m, const char *code, size_t len)
+{
+	char pkt[32], sink[ATTACH_PACKET_MAX];
+	struct pollfd p[MAX_CLIENTS];
+	int waited = 0;
+
+	pkt[0] = ATTACH_EXIT;
+	memcpy(pkt + 1, code, len);
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct pollfd w = { .fd = m->clients[i], .events = POLLOUT };
+		if (m->clients[i] < 0)
+			continue;
+		if (m->held[i] || (send(m->clients[i], pkt, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+				   (errno != EAGAIN || poll(&w, 1, 1000) <= 0 ||
+				    send(m->clients[i], pkt, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0))) {
+			drop_client(m, i);
+			continue;
+		}
+		shutdown(m->clients[i], SHUT_WR);
+	}
+	for (;;) {
+		int n = 0;
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			if (m->clients[i] >= 0)
+				p[n++] = (struct pollfd){ .fd = m->clients[i], .events = POLLIN };
+		if (n == 0 || waited >= 1000)
+			break;
+		if (poll(p, (nfds_t)n, 100) < 0 && errno != EINTR)
+			break;
+		waited += 100;
+		for (int i = 0; i < MAX_CLIENTS; i++) {
+			ssize_t r;
+			if (m->clients[i] < 0)
+				continue;
+			while ((r = recv(m->clients[i], sink, sizeof(sink), MSG_DONTWAIT)) > 0)
+				;
+			if (r == 0 || (errno != EAGAIN && errno != EINTR))
+				drop_client(m, i);
+		}
+	}
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		drop_client(m, i);
+}
+
 int monitor_run(const struct monitor_options *o)
 {
 	struct monitor m;
@@ -336,13 +473,18 @@ int monitor_run(const struct monitor_options *o)
 		(void)w;
 		return 1;
 	}
-	while (!m.exited || m.out_fd >= 0 || m.err_fd >= 0) {
+	while (!m.exited || m.out_fd >= 0 || m.err_fd >= 0 || m.n_held > 0) {
 		struct epoll_event evs[16];
 		int timeout = -1, n;
 
 		if (m.exited) {
 			struct timespec now;
 			clock_gettime(CLOCK_MONOTONIC, &now);
+			/* a slow client that still takes output keeps the drain going */
+			if (m.progress) {
+				m.progress = false;
+				deadline.tv_sec = 0;
+			}
 			if (deadline.tv_sec == 0) {
 				deadline = now;
 				deadline.tv_sec += DRAIN_TIMEOUT_MS / 1000;
@@ -366,8 +508,15 @@ int monitor_run(const struct monitor_options *o)
 				pump(&m, &m.err_fd, &m.err_log, ATTACH_STDERR);
 			else if (tag == TAG_STDIN)
 				flush_stdin(&m);
-			else if (tag >= TAG_CLIENT && tag < TAG_CLIENT + MAX_CLIENTS && m.clients[tag - TAG_CLIENT] >= 0)
-				client_input(&m, (int)(tag - TAG_CLIENT));
+			else if (tag >= TAG_CLIENT && tag < TAG_CLIENT + MAX_CLIENTS && m.clients[tag - TAG_CLIENT] >= 0) {
+				int c = (int)(tag - TAG_CLIENT);
+				if (evs[i].events & EPOLLOUT)
+					client_writable(&m, c);
+				if (m.clients[c] >= 0 && !m.input_off && (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+					client_input(&m, c);
+				else if (m.clients[c] >= 0 && (evs[i].events & (EPOLLHUP | EPOLLERR)))
+					drop_client(&m, c);
+			}
 		}
 	}
 	if (m.log_fd >= 0) {
@@ -375,9 +524,7 @@ int monitor_run(const struct monitor_options *o)
 		log_json_flush(m.log_fd, &m.err_log);
 	}
 	write_exit_record(&m);
-	broadcast(&m, ATTACH_EXIT, code, fmt_int(code, m.exit_code));
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		drop_client(&m, i);
+	say_goodbye(&m, code, fmt_int(code, m.exit_code));
 	run_exit_command(o);
 	return 0;
 }

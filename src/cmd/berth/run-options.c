@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/run-flags.h"
 #include "runtime/container.h"
@@ -23,6 +24,14 @@ static int bad_value(const struct cli_command *cmd, const struct cli_option *o, 
 	else
 		snprintf(flag, sizeof(flag), "--%s", o->name);
 	return cli_usage_error(cmd, "invalid argument \"%s\" for \"%s\" flag: %s", value, flag, msg);
+}
+
+/* docker's message for an integer flag's bad value. */
+static int bad_int(const struct cli_command *cmd, const struct cli_option *o, const char *value)
+{
+	_cleanup_free_ char *msg = berth_xasprintf("strconv.ParseInt: parsing \"%s\": invalid syntax", value);
+
+	return bad_value(cmd, o, value, msg);
 }
 
 /* The string is owned by the request from now on. */
@@ -123,7 +132,7 @@ static int build_resources(const struct cli_command *cmd, struct cli_option *opt
 	x = cli_opt(opts, "cpu-shares");
 	if (x->set) {
 		if (parse_int(x->value, 0, INT64_MAX, &v) < 0)
-			return bad_value(cmd, x, x->value, "strconv.ParseInt: parsing: invalid syntax");
+			return bad_int(cmd, x, x->value);
 		o->cpu_shares = (uint64_t)v;
 	}
 	o->cpuset_cpus = (char *)cli_value(opts, "cpuset-cpus");
@@ -131,7 +140,7 @@ static int build_resources(const struct cli_command *cmd, struct cli_option *opt
 	x = cli_opt(opts, "pids-limit");
 	if (x->set) {
 		if (parse_int(x->value, -1, INT64_MAX, &v) < 0)
-			return bad_value(cmd, x, x->value, "strconv.ParseInt: parsing: invalid syntax");
+			return bad_int(cmd, x, x->value);
 		o->pids_limit = v;
 	}
 	x = cli_opt(opts, "ulimit");
@@ -173,9 +182,21 @@ static int build_mounts(const struct cli_command *cmd, struct cli_option *opts, 
 
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		x = cli_opt(opts, kinds[k].flag);
-		for (size_t i = 0; x->values && x->values[i]; i++)
+		for (size_t i = 0; x->values && x->values[i]; i++) {
+			struct berth_mount_spec *m;
 			if ((r = add_mount(cmd, x, x->values[i], kinds[k].parse, o)))
 				return r;
+			m = &o->mounts[o->n_mounts - 1];
+			if (m->kind != BERTH_MOUNT_BIND || access(m->source, F_OK) == 0)
+				continue;
+			/* docker: -v makes a missing host directory, --mount refuses it */
+			if (k == 1)
+				return cli_failf(CLI_EXIT_ENGINE,
+						 "invalid mount config for type \"bind\": bind source path does not exist: %s",
+						 m->source);
+			if (berth_mkdir_p(m->source, 0755, &err) < 0)
+				return cli_failf(CLI_EXIT_ENGINE, "%s", err.msg);
+		}
 	}
 	x = cli_opt(opts, "device");
 	for (size_t i = 0; x->values && x->values[i]; i++) {
@@ -284,7 +305,7 @@ int cli_run_request_build(const struct cli_command *cmd, struct cli_option *opts
 	x = cli_opt(opts, "stop-timeout");
 	if (x->set) {
 		if (parse_int(x->value, -1, INT_MAX, &v) < 0)
-			return bad_value(cmd, x, x->value, "strconv.ParseInt: parsing: invalid syntax");
+			return bad_int(cmd, x, x->value);
 		req->stop_timeout = (int)v;
 	}
 	if ((r = build_env(cmd, opts, o)) || (r = build_resources(cmd, opts, o)) || (r = build_mounts(cmd, opts, o)) ||
