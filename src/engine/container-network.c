@@ -420,8 +420,9 @@ static enum berth_net_ctr_state ctr_state(void *opaque, const char *id, int *ret
 	return BERTH_NET_CTR_STOPPED;
 }
 
-int berth_ctr_net_sweep_orphans(struct berth_engine *e, struct berth_error *err)
+int berth_ctr_net_init(struct berth_engine *e, struct berth_error *err)
 {
+	berth_net_set_ctr_state(e->net, ctr_state, e);
 	return berth_net_sweep(e->net, true, ctr_exists, e, NULL, err);
 }
 

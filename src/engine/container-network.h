@@ -41,8 +41,11 @@ int berth_ctr_net_stop(struct berth_engine *e, const struct berth_ctr *c, struct
 /* rm: the leases go back, the peers' hosts files forget it. */
 int berth_ctr_net_remove(struct berth_engine *e, const char *id, struct berth_error *err);
 
-/* Engine start-up: the namespaces of containers that are gone (a crash during rm). */
-int berth_ctr_net_sweep_orphans(struct berth_engine *e, struct berth_error *err);
+/*
+ * Engine start-up: tell the network layer how to see containers, and remove
+ * the namespaces of containers that are gone (a crash during rm).
+ */
+int berth_ctr_net_init(struct berth_engine *e, struct berth_error *err);
 
 /*
  * `berth network prune`: every leftover (namespaces, veths, ports of

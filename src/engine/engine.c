@@ -73,7 +73,7 @@ int berth_engine_open(const char *root, const char *run_root, const char *self_p
 	/* self-healing: namespaces of containers a crash removed half-way (a readdir when all is well) */
 	{
 		_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
-		berth_ctr_net_sweep_orphans(e, &ignore);
+		berth_ctr_net_init(e, &ignore);
 	}
 	*ret = e;
 	return 0;

@@ -229,6 +229,18 @@ static int publish(struct berth_net *n, const char *ctr_id, const char *ctr_name
 
 	if ((lock = berth_net_lock(n, err)) < 0)
 		return lock;
+	/* a holder that no longer runs (its cleanup is late, or never came) gives its ports up */
+	if (n->ctr_state) {
+		_cleanup_strv_free_ char **holders = NULL;
+		if ((r = berth_net_db_port_holders(n, ctr_id, ports, n_ports, &holders, err)) < 0)
+			return r;
+		for (char **h = holders; *h; h++) {
+			_cleanup_close_ int holder_lock = -EBADF;
+			if (n->ctr_state(n->ctr_state_opaque, *h, &holder_lock) != BERTH_NET_CTR_ACTIVE &&
+			    (r = berth_net_db_ports_release(n, *h, err)) < 0)
+				return r;
+		}
+	}
 	/* a crash's leftovers first: these ports are this container's again */
 	if ((r = berth_net_db_ports_release(n, ctr_id, err)) < 0 ||
 	    (r = berth_net_db_ports_reserve(n, ctr_id, ctr_name, ip, ports, n_ports, port_free, err)) < 0)

@@ -668,6 +668,28 @@ int berth_net_db_ports_reserve(struct berth_net *n, const char *ctr_id, const ch
 	return r;
 }
 
+int berth_net_db_port_holders(struct berth_net *n, const char *ctr_id, const struct berth_port_spec *specs,
+			      size_t n_specs, char ***ret, struct berth_error *err)
+{
+	char **v = berth_xcalloc(1, sizeof(char *));
+	int r;
+
+	for (size_t i = 0; i < n_specs; i++) {
+		/* a range or a random port goes around a taken one */
+		if (!specs[i].host_port || specs[i].host_port_end > specs[i].host_port)
+			continue;
+		_cleanup_free_ char *holder = NULL;
+		if ((r = port_holder(n, specs[i].host_ip, specs[i].host_port, specs[i].proto, &holder, err)) < 0) {
+			berth_strv_free(v);
+			return r;
+		}
+		if (holder && strcmp(holder, ctr_id) != 0 && !berth_strv_contains(v, holder))
+			berth_strv_push(&v, holder);
+	}
+	*ret = v;
+	return 0;
+}
+
 int berth_net_db_ports_release(struct berth_net *n, const char *ctr_id, struct berth_error *err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;

@@ -14,6 +14,8 @@ struct berth_net {
 	char *lock_path;  /* <runroot>/network.lock */
 	char *ctr_dir;
 	char *table;      /* the nftables table; also the tag in host interfaces' aliases */
+	berth_net_ctr_state_fn ctr_state; /* optional (berth_net_set_ctr_state) */
+	void *ctr_state_opaque;
 };
 
 /*
@@ -47,6 +49,9 @@ int berth_net_db_ports_reserve(struct berth_net *n, const char *ctr_id, const ch
 			       const struct berth_port_spec *specs, size_t n_specs, berth_net_port_free_fn port_free,
 			       struct berth_error *err);
 int berth_net_db_ports_release(struct berth_net *n, const char *ctr_id, struct berth_error *err);
+/* The other containers holding the fixed host ports of specs (NULL-terminated, distinct). */
+int berth_net_db_port_holders(struct berth_net *n, const char *ctr_id, const struct berth_port_spec *specs,
+			      size_t n_specs, char ***ret, struct berth_error *err);
 /* ctr_id NULL: every container's; ret_ctr_ips/ret_ctr_ids optional (for the nftables maps). */
 int berth_net_db_ports(struct berth_net *n, const char *ctr_id, struct berth_port_mapping **ret, uint32_t **ret_ctr_ips,
 		       char ***ret_ctr_ids, size_t *ret_n, struct berth_error *err);

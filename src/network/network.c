@@ -77,6 +77,12 @@ void berth_net_free(struct berth_net *n)
 	free(n);
 }
 
+void berth_net_set_ctr_state(struct berth_net *n, berth_net_ctr_state_fn state, void *opaque)
+{
+	n->ctr_state = state;
+	n->ctr_state_opaque = opaque;
+}
+
 const char *berth_net_table(const struct berth_net *n)
 {
 	return n->table;

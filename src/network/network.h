@@ -179,6 +179,13 @@ enum berth_net_ctr_state {
 typedef enum berth_net_ctr_state (*berth_net_ctr_state_fn)(void *opaque, const char *ctr_id, int *ret_lock);
 
 /*
+ * How attach asks whether the holder of a host port it wants still runs: a
+ * container that does not (its monitor was killed, or its cleanup has not
+ * run yet) loses its ports to the new one.  Without it, a taken port is taken.
+ */
+void berth_net_set_ctr_state(struct berth_net *n, berth_net_ctr_state_fn state, void *opaque);
+
+/*
  * Remove what crashes left: namespaces, host veths and published ports of
  * containers that are not running, leases of containers that are gone,
  * bridges of networks that are gone; then rebuild the nftables table.

@@ -66,9 +66,10 @@ static int create_run(struct cli_global *g, const struct cli_command *cmd, int a
 			.labels = cli_opt(opts, "label")->values,
 			.internal = cli_flag(opts, "internal"),
 		};
+		/* docker: what the engine refuses is status 1, only usage errors are 125 */
 		if (berth_net_create(e->net, &req, &id, &err) < 0) {
 			cli_fail(&err);
-			return CLI_EXIT_ENGINE;
+			return CLI_EXIT_FAILURE;
 		}
 	}
 	printf("%s\n", id);
@@ -265,7 +266,8 @@ static int inspect_run(struct cli_global *g, const struct cli_command *cmd, int 
 			obj = builtin_inspect(e, argv[i]);
 		} else if (berth_net_get(e->net, argv[i], &net, &err) < 0 || berth_net_inspect(e->net, &net, &obj, &err) < 0) {
 			berth_network_release(&net);
-			status = cli_fail(&err);
+			cli_fail(&err);
+			status = CLI_EXIT_FAILURE;
 			continue;
 		}
 		berth_network_release(&net);
@@ -340,8 +342,10 @@ static int connect_run(struct cli_global *g, const struct cli_command *cmd, int 
 		return r;
 	if (!(e = cli_engine(g, &status)))
 		return status;
-	if (berth_ctr_net_connect(e, argv[1], argv[0], cli_opt(opts, "alias")->values, &err) < 0)
-		return cli_fail(&err);
+	if (berth_ctr_net_connect(e, argv[1], argv[0], cli_opt(opts, "alias")->values, &err) < 0) {
+		cli_fail(&err);
+		return CLI_EXIT_FAILURE;
+	}
 	return CLI_EXIT_OK;
 }
 
@@ -363,8 +367,10 @@ static int disconnect_run(struct cli_global *g, const struct cli_command *cmd, i
 		return r;
 	if (!(e = cli_engine(g, &status)))
 		return status;
-	if (berth_ctr_net_disconnect(e, argv[1], argv[0], cli_flag(opts, "force"), &err) < 0)
-		return cli_fail(&err);
+	if (berth_ctr_net_disconnect(e, argv[1], argv[0], cli_flag(opts, "force"), &err) < 0) {
+		cli_fail(&err);
+		return CLI_EXIT_FAILURE;
+	}
 	return CLI_EXIT_OK;
 }
 
