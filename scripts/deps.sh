@@ -14,7 +14,7 @@ build_pkgs=(
 )
 test_pkgs=(
 	bats jq busybox-static runc crun containerd podman util-linux procps
-	iproute2 hyperfine valgrind time skopeo umoci buildah docker-registry python3 debootstrap
+	iproute2 nftables hyperfine valgrind time skopeo umoci buildah docker-registry python3 debootstrap
 	apache2-utils openssl curl
 )
 

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/container-network.h"
 #include "engine/run-flags.h"
 #include "engine/spec-build.h"
 #include "engine/user-lookup.h"
@@ -265,6 +266,7 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	_cleanup_free_ char *ctr = berth_engine_ctr_path(e, id, NULL), *run = berth_engine_run_path(e, id, NULL);
 	_cleanup_free_ char *upper = berth_engine_ctr_path(e, id, "upper"), *work = berth_engine_ctr_path(e, id, "work");
 	_cleanup_free_ char *rootfs = berth_engine_run_path(e, id, "rootfs"), *hostname = NULL, *cgroup = NULL;
+	_cleanup_free_ char *netns = NULL;
 	_cleanup_strv_free_ char **chains = NULL;
 	_cleanup_close_ int ctr_fd = -EBADF, root_fd = -EBADF;
 	struct berth_run_options o = req->run;
@@ -323,7 +325,8 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	o.gid = user.gid;
 	o.additional_gids = user.groups;
 	o.n_additional_gids = user.n_groups;
-	o.net_mode = req->network && strcmp(req->network, "host") == 0 ? BERTH_NET_HOST : BERTH_NET_PRIVATE;
+	if ((r = berth_ctr_net_configure(e, req, id, &o, &netns, err)) < 0)
+		goto out;
 	hostname = berth_xstrdup(o.hostname ? o.hostname : "");
 	if (!*hostname && o.net_mode == BERTH_NET_HOST) {
 		/* docker: the host's network, the host's name */
@@ -369,6 +372,7 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	}
 	json_object_set_new(*ret_record, "Driver", json_string(driver == BERTH_ROOTFS_OVERLAY ? "overlay" : "copy"));
 	json_object_set_new(*ret_record, "Mounts", berth_volume_mounts_json(e, user_mounts, n_user_mounts));
+	berth_ctr_net_record(req, image_config, *ret_record);
 	text = json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	r = berth_write_file_atomic(ctr_fd, "config.json", text, strlen(text), 0600, err);
 out:
@@ -392,10 +396,8 @@ int berth_ctr_create(struct berth_engine *e, const struct berth_create_request *
 	if (req->name && !berth_ctr_name_valid(req->name))
 		return berth_error_setx(err, EINVAL,
 					"Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", req->name);
-	if (req->network && strcmp(req->network, "none") != 0 && strcmp(req->network, "host") != 0)
-		return berth_error_setx(err, ENOTSUP,
-					"network \"%s\": only \"none\" and \"host\" are available in this berth version",
-					req->network);
+	if ((r = berth_ctr_net_validate(e, req, err)) < 0)
+		return r;
 	if ((r = berth_image_resolve(e->store, req->image, &img, err)) < 0)
 		return r;
 
@@ -433,6 +435,9 @@ int berth_ctr_create(struct berth_engine *e, const struct berth_create_request *
 			r = lock;
 		if (r == 0)
 			r = prepare(e, req, &img, id, &record, err);
+		/* the lease and /etc/hosts with its address (container-network.c) */
+		if (r == 0 && (r = berth_ctr_net_create(e, id, name, record, err)) < 0)
+			json_decref(record);
 	}
 	if (r == 0) {
 		/* the record replaces the placeholder config */

@@ -8,6 +8,7 @@
 
 #include "engine/container-internal.h"
 #include "engine/volume.h"
+#include "engine/container-network.h"
 #include "image/overlay.h"
 #include "runtime/container.h"
 #include "util/cleanup.h"
@@ -22,6 +23,8 @@ static int teardown(struct berth_engine *e, const struct berth_ctr *c, struct be
 	_cleanup_free_ char *rootfs = berth_engine_run_path(e, c->id, "rootfs");
 
 	berth_container_delete(e->runtime_root, c->id, true, &ignore, &ignore);
+	/* a leftover here is the sweep's (berth network prune) */
+	berth_ctr_net_stop(e, c, &ignore);
 	return berth_overlay_umount(rootfs, err);
 }
 
@@ -33,7 +36,8 @@ static int remove_locked(struct berth_engine *e, struct berth_ctr *c, bool volum
 	if ((r = teardown(e, c, err)) < 0)
 		return r;
 	/* the row goes last: until then, a failed removal can be retried with rm -f */
-	if ((r = berth_rm_rf_at(AT_FDCWD, run, err)) < 0 || (r = berth_rm_rf_at(AT_FDCWD, dir, err)) < 0)
+	if ((r = berth_ctr_net_remove(e, c->id, err)) < 0 || (r = berth_rm_rf_at(AT_FDCWD, run, err)) < 0 ||
+	    (r = berth_rm_rf_at(AT_FDCWD, dir, err)) < 0)
 		return r;
 	/* rm -v, --rm: its anonymous volumes go too */
 	if ((r = berth_volume_release_ctr(e, c->id, volumes, err)) < 0)

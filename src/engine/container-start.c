@@ -12,6 +12,7 @@
 
 #include "engine/attach.h"
 #include "engine/container-internal.h"
+#include "engine/container-network.h"
 #include "engine/monitor-spawn.h"
 #include "image/image-db.h"
 #include "image/overlay.h"
@@ -225,8 +226,14 @@ int berth_ctr_start_attached(struct berth_engine *e, const char *ref, int *ret_a
 		return lock;
 	if (c.state == BERTH_CTR_PAUSED)
 		r = berth_error_setx(err, EBUSY, "cannot start a paused container, try unpause instead");
-	else if (c.state != BERTH_CTR_RUNNING)
-		r = start_locked(e, &c, ret_attach_fd, err);
+	else if (c.state != BERTH_CTR_RUNNING) {
+		/* its network first: the runtime joins the namespace by path (container-network.c) */
+		r = berth_ctr_net_start(e, &c, err);
+		if (r == 0 && (r = start_locked(e, &c, ret_attach_fd, err)) < 0) {
+			_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
+			berth_ctr_net_stop(e, &c, &ignore);
+		}
+	}
 	else if (ret_attach_fd) {
 		/* already running: attach to it as it is */
 		_cleanup_free_ char *attach = berth_engine_run_path(e, c.id, "attach");

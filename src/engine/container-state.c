@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/container-network.h"
 #include "runtime/container.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -277,16 +278,6 @@ static json_t *state_json(const struct berth_ctr *c)
 			 finished);
 }
 
-/* docker's NetworkSettings, for the modes berth has ("none", "host"): no addresses, no ports. */
-static json_t *network_json(const char *mode)
-{
-	json_t *net = json_pack("{ss ss ss si ss ss ss}", "NetworkID", "", "EndpointID", "", "Gateway", "", "IPPrefixLen",
-				0, "IPAddress", "", "IPv6Gateway", "", "MacAddress", "");
-
-	return json_pack("{ss ss sb s{} s{so}}", "Bridge", "", "SandboxID", "", "HairpinMode", 0, "Ports", "Networks",
-			 mode, net);
-}
-
 int berth_ctr_inspect(struct berth_engine *e, const struct berth_ctr *c, json_t **ret, struct berth_error *err)
 {
 	_cleanup_free_ char *created = berth_format_time(c->created), *name = berth_xasprintf("/%s", c->name),
@@ -299,7 +290,6 @@ int berth_ctr_inspect(struct berth_engine *e, const struct berth_ctr *c, json_t 
 	json_t *path = json_object_get(c->config, "Path"), *args = json_object_get(c->config, "Args");
 	json_t *mounts = json_object_get(c->config, "Mounts");
 	const char *driver = json_string_value(json_object_get(c->config, "Driver"));
-	const char *mode = json_string_value(json_object_get(host, "NetworkMode"));
 	json_t *o;
 
 	(void)err;
@@ -327,7 +317,7 @@ int berth_ctr_inspect(struct berth_engine *e, const struct berth_ctr *c, json_t 
 							"WorkDir", work, "Name", driver ? driver : "overlay"));
 	json_object_set_new(o, "Mounts", json_is_array(mounts) ? json_deep_copy(mounts) : json_array());
 	json_object_set_new(o, "Config", cfg);
-	json_object_set_new(o, "NetworkSettings", network_json(mode ? mode : "none"));
+	json_object_set_new(o, "NetworkSettings", berth_ctr_network_settings(e, c));
 	*ret = o;
 	return 0;
 }

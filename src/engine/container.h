@@ -23,6 +23,7 @@
 #include "engine/container-db.h"
 #include "engine/engine.h"
 #include "engine/run-options.h"
+#include "network/ports.h"
 
 struct berth_create_request {
 	const char *image;
@@ -34,7 +35,13 @@ struct berth_create_request {
 	char **labels;     /* "k=v" */
 	const char *stop_signal; /* NULL = the image's StopSignal or SIGTERM */
 	int stop_timeout;        /* seconds; < 0 = 10 */
-	const char *network;     /* "none" (default until bridge networking lands), "host" */
+	/* networking (container-network.h) */
+	const char *network;     /* NULL/"bridge"/"default", "none", "host", "container:NAME", a network */
+	char **network_aliases;  /* --network-alias: more names on a user-defined network */
+	struct berth_port_spec *ports; /* -p */
+	size_t n_ports;
+	bool publish_all; /* -P: every exposed port on a random host port */
+	char **expose;    /* --expose: "80", "80/udp", "8000-8010" */
 };
 
 int berth_ctr_create(struct berth_engine *e, const struct berth_create_request *req, char **ret_id,

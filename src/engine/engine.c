@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/container-db.h"
+#include "engine/container-network.h"
 #include "engine/container-internal.h"
 #include "engine/volume.h"
 #include "image/image-db.h"
@@ -65,9 +66,15 @@ int berth_engine_open(const char *root, const char *run_root, const char *self_p
 	e->monitor_path = find_helper(e->self_path, "BERTH_MONITOR", "berth-monitor");
 	e->init_path = find_helper(e->self_path, "BERTH_INIT", "berth-init");
 	e->store = TAKE_PTR(store);
-	if ((r = berth_mkdir_p(e->ctr_dir, 0700, err)) < 0 || (r = berth_mkdir_p(e->run_dir, 0700, err)) < 0) {
+	if ((r = berth_mkdir_p(e->ctr_dir, 0700, err)) < 0 || (r = berth_mkdir_p(e->run_dir, 0700, err)) < 0 ||
+	    (r = berth_net_open(e->store->db, e->store->root, e->store->run_root, e->ctr_dir, &e->net, err)) < 0) {
 		berth_engine_free(e);
 		return r;
+	}
+	/* self-healing: namespaces of containers a crash removed half-way (a readdir when all is well) */
+	{
+		_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
+		berth_ctr_net_init(e, &ignore);
 	}
 	*ret = e;
 	return 0;
@@ -77,6 +84,7 @@ void berth_engine_free(struct berth_engine *e)
 {
 	if (!e)
 		return;
+	berth_net_free(e->net);
 	berth_store_free(e->store);
 	free(e->ctr_dir);
 	free(e->run_dir);

@@ -18,6 +18,8 @@
 #include "image/store.h"
 #include "util/error.h"
 
+struct berth_net;
+
 struct berth_engine {
 	struct berth_store *store;
 	char *ctr_dir;      /* <root>/containers */
@@ -26,6 +28,7 @@ struct berth_engine {
 	char *monitor_path; /* berth-monitor: $BERTH_MONITOR, else next to the berth binary */
 	char *init_path;    /* berth-init (--init): $BERTH_INIT, else found the same way */
 	char *self_path;    /* the berth binary, for the monitor's exit command, or NULL */
+	struct berth_net *net; /* networks, leases, namespaces (network/network.h) */
 };
 
 /*

@@ -65,7 +65,8 @@ static void test_process_flags(void)
 	TAP_OK(q->interactive && q->run.tty && q->auto_remove && q->run.init);
 	TAP_OK(berth_strv_length(q->labels) == 2 && strcmp(q->labels[1], "c=") == 0);
 	TAP_OK(strcmp(q->stop_signal, "USR1") == 0 && q->stop_timeout == 3);
-	TAP_OK(strcmp(q->network, "none") == 0);
+	/* no --network: the default bridge network (NULL) */
+	TAP_OK(q->network == NULL);
 	cli_run_request_release(&rr);
 	cli_options_release(opts);
 }

@@ -23,6 +23,7 @@
 	{ "entrypoint", 0, CLI_STRING, "Overwrite the default ENTRYPOINT of the image" },                           \
 	{ "env", 'e', CLI_LIST, "Set environment variables" },                                                      \
 	{ "env-file", 0, CLI_LIST, "Read in a file of environment variables" },                                     \
+	{ "expose", 0, CLI_LIST, "Expose a port or a range of ports" },                                             \
 	{ "group-add", 0, CLI_LIST, "Add additional groups to join" },                                              \
 	{ "hostname", 'h', CLI_STRING, "Container host name" },                                                     \
 	{ "init", 0, CLI_FLAG, "Run an init inside the container that forwards signals and reaps processes" },     \
@@ -35,9 +36,12 @@
 	{ "mount", 0, CLI_LIST, "Attach a filesystem mount to the container", "mount" },                           \
 	{ "name", 0, CLI_STRING, "Assign a name to the container" },                                                \
 	{ "net", 0, CLI_STRING, "Connect a container to a network (alias of --network)", "network" },              \
-	{ "network", 0, CLI_STRING, "Connect a container to a network (\"none\", \"host\")", "network" },           \
+	{ "network", 0, CLI_STRING, "Connect a container to a network (\"bridge\", \"none\", \"host\", \"container:NAME\", a network)", "network" }, \
+	{ "network-alias", 0, CLI_LIST, "Add network-scoped alias for the container" },                             \
 	{ "pids-limit", 0, CLI_STRING, "Tune container pids limit (set -1 for unlimited)", "int" },                 \
 	{ "privileged", 0, CLI_FLAG, "Give extended privileges to this container" },                               \
+	{ "publish", 'p', CLI_LIST, "Publish a container's port(s) to the host" },                                  \
+	{ "publish-all", 'P', CLI_FLAG, "Publish all exposed ports to random ports" },                              \
 	{ "read-only", 0, CLI_FLAG, "Mount the container's root filesystem as read only" },                        \
 	{ "rm", 0, CLI_FLAG, "Automatically remove the container when it exits" },                                 \
 	{ "security-opt", 0, CLI_LIST, "Security Options" },                                                        \
@@ -65,6 +69,10 @@ struct cli_run_request {
 int cli_run_request_build(const struct cli_command *cmd, struct cli_option *opts, int argc, char **argv,
 			  struct cli_run_request *r);
 void cli_run_request_release(struct cli_run_request *r);
+
+/* The network flags (run-network.c), called by cli_run_request_build() and cli_run_request_release(). */
+int cli_run_network_build(const struct cli_command *cmd, struct cli_option *opts, struct cli_run_request *r);
+void cli_run_network_release(struct cli_run_request *r);
 
 /*
  * docker's --detach-keys ("ctrl-p,ctrl-q", "a,ctrl-b", "ctrl-@") as bytes;

@@ -195,6 +195,9 @@ int cli_print_rows(json_t *rows, const char *format, const char *default_format,
 /* An image id as listed: 12 hex digits, or the whole "sha256:…" with no_trunc (malloc'd). */
 char *cli_image_id(const char *id, bool no_trunc);
 
+/* networks (cmd-network.c) */
+extern const struct cli_command cmd_network;
+
 /* containers (cmd-run.c, cmd-start.c, cmd-stop.c, cmd-rm.c, cmd-wait.c, cmd-attach.c, cmd-exec.c) */
 extern const struct cli_command cmd_run, cmd_create, cmd_start, cmd_stop, cmd_restart, cmd_kill, cmd_rm, cmd_wait,
 	cmd_attach, cmd_exec, cmd_container;

@@ -245,20 +245,6 @@ static int build_security(const struct cli_command *cmd, struct cli_option *opts
 	return 0;
 }
 
-static int build_network(const struct cli_command *cmd, struct cli_option *opts, struct berth_create_request *req)
-{
-	const char *net = cli_value(opts, "network");
-	const char *alias = cli_value(opts, "net");
-
-	(void)cmd;
-	if (!net)
-		net = alias;
-	if (!net || strcmp(net, "default") == 0)
-		net = "none"; /* berth's default until bridge networking exists */
-	req->network = net;
-	return 0;
-}
-
 static int build_labels(const struct cli_command *cmd, struct cli_option *opts, struct cli_run_request *rr)
 {
 	struct cli_option *x = cli_opt(opts, "label");
@@ -323,7 +309,7 @@ int cli_run_request_build(const struct cli_command *cmd, struct cli_option *opts
 		req->stop_timeout = (int)v;
 	}
 	if ((r = build_env(cmd, opts, o)) || (r = build_resources(cmd, opts, o)) || (r = build_mounts(cmd, opts, o)) ||
-	    (r = build_security(cmd, opts, rr)) || (r = build_network(cmd, opts, req)) ||
+	    (r = build_security(cmd, opts, rr)) || (r = cli_run_network_build(cmd, opts, rr)) ||
 	    (r = build_labels(cmd, opts, rr)))
 		return r;
 	return 0;
@@ -348,6 +334,7 @@ void cli_run_request_release(struct cli_run_request *rr)
 	for (size_t i = 0; i < o->n_devices; i++)
 		berth_device_spec_release(&o->devices[i]);
 	free(o->devices);
+	cli_run_network_release(rr);
 	berth_strv_free(rr->strings);
 	*rr = (struct cli_run_request){ 0 };
 }
