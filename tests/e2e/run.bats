@@ -344,9 +344,9 @@ leftovers() {
 
 # --- network ------------------------------------------------------------------
 
-@test "run --network none|host, bridge fails clearly" {
-	run -0 berth run --rm busybox ls /sys/class/net
-	assert_output_is lo
+@test "run --network: bridge by default (eth0 and lo), none (lo only), host (the host's)" {
+	run -0 berth run --rm busybox sh -c 'ls /sys/class/net | sort | tr "\n" " "'
+	assert_output_is "eth0 lo "
 	run -0 berth run --rm --network none busybox ls /sys/class/net
 	assert_output_is lo
 	host_ifs=$(ls /sys/class/net | sort | tr '\n' ' ')
@@ -354,8 +354,10 @@ leftovers() {
 	assert_output_is "$host_ifs"
 	run -0 berth run --rm --net=host busybox hostname
 	assert_output_is "$(hostname)"
-	run -125 berth run --rm --network bridge busybox true
-	assert_output_contains 'network "bridge"'
+	run -0 berth run --rm --network bridge busybox sh -c 'ls /sys/class/net | sort | tr "\n" " "'
+	assert_output_is "eth0 lo "
+	run -125 berth run --rm --network nosuchnet busybox true
+	assert_output_contains nosuchnet
 }
 
 # --- stdin, terminal ----------------------------------------------------------
