@@ -111,6 +111,29 @@ out:
 	return r;
 }
 
+int berth_net_rename(struct berth_net *n, const char *ctr_id, const char *name, struct berth_error *err)
+{
+	struct berth_endpoint *eps = NULL;
+	size_t n_eps = 0;
+	_cleanup_close_ int lock = -EBADF;
+	int r;
+
+	if ((r = berth_net_db_endpoints(n, ctr_id, NULL, &eps, &n_eps, err)) < 0 || n_eps == 0)
+		goto out;
+	if ((r = berth_net_db_endpoint_rename(n, ctr_id, name, err)) < 0)
+		goto out;
+	if ((lock = berth_net_lock(n, err)) < 0) {
+		r = lock;
+		goto out;
+	}
+	for (size_t i = 0; i < n_eps && r == 0; i++)
+		if (is_user_network(&eps[i]))
+			r = berth_net_rewrite_hosts_of_network(n, eps[i].network_id, err);
+out:
+	berth_endpoint_array_free(eps, n_eps);
+	return r;
+}
+
 static int write_sysctl(const char *path, struct berth_error *err)
 {
 	char cur[8] = "";

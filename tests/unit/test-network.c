@@ -308,6 +308,10 @@ static void test_leases(bool own_netns)
 	TAP_OK(berth_net_endpoint_remove(n, a, NULL, &err) == 0);
 	TAP_OK(berth_net_endpoint_add(n, c, "small", "c", "hc", NULL, &ep, &err) == 0 && (ep.ip & 0xff) == 2);
 	berth_endpoint_release(&ep);
+	/* a rename reaches the leases (and the peers' hosts files) */
+	TAP_OK(berth_net_rename(n, c, "c2", &err) == 0 && berth_net_endpoints(n, c, &all, &n_all, &err) == 0 &&
+	       n_all == 1 && strcmp(all[0].name, "c2") == 0);
+	berth_endpoint_array_free(all, n_all);
 	TAP_OK(berth_net_endpoint_remove(n, b, "small", &err) == 0 && berth_net_endpoints(n, b, &all, &n_all, &err) == 0 &&
 	       n_all == 1 && strcmp(all[0].network_name, "bridge") == 0);
 	berth_endpoint_array_free(all, n_all);
