@@ -1,10 +1,11 @@
 # berth: convenience targets over meson/ninja and the test suites.
-#   make run     build, then run a busybox container with berth-runtime
+#   make run     build, make the built-in busybox image, run a container from it with berth
 #   make check   deps, build, unit tests and the end-to-end suite (summary at the end)
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 RUNTIME_BIN = $(BUILD)/src/cmd/berth-runtime/berth-runtime
+BERTH_BIN   = $(BUILD)/src/cmd/berth/berth
 RUN_DIR     = $(BUILD)/run
 
 .PHONY: all deps build asan run check check-unit check-e2e check-asan check-cgroup2 check-systemd bench clean
@@ -20,14 +21,16 @@ build:
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) -Dbuildtype=release
 	ninja -C $(BUILD)
 
+# The built-in default image (from the host's static busybox), then a container from it.
 run: build
 	@set -e; \
-	id=berth-demo-$$$$; \
-	RUNTIME=$(RUNTIME_BIN) scripts/make-bundle.sh $(RUN_DIR)/bundle --shared-rootfs -- \
-		sh -c 'echo "hostname: $$(hostname)"; echo "--- ps"; ps; echo "--- /proc/self/cgroup"; cat /proc/self/cgroup'; \
-	trap '$(RUNTIME_BIN) --root $(RUN_DIR)/state delete --force '$$id' >/dev/null 2>&1 || true' EXIT; \
-	echo "+ berth-runtime run --bundle $(RUN_DIR)/bundle $$id"; \
-	$(RUNTIME_BIN) --root $(RUN_DIR)/state run --bundle $(RUN_DIR)/bundle $$id </dev/null
+	export BERTH_ROOT=$(abspath $(RUN_DIR))/root BERTH_RUN_ROOT=$(abspath $(RUN_DIR))/runroot; \
+	echo "+ berth image bootstrap"; \
+	$(BERTH_BIN) image bootstrap; \
+	$(BERTH_BIN) images; \
+	echo "+ berth run --rm busybox sh -c ..."; \
+	$(BERTH_BIN) run --rm --name berth-demo busybox \
+		sh -c 'echo "hostname: $$(hostname)"; echo "--- id"; id; echo "--- ps"; ps; echo "--- /proc/self/status"; grep -E "^(CapEff|Seccomp|NoNewPrivs)" /proc/self/status'
 
 check: deps build asan
 	scripts/deps.sh --vm
@@ -66,6 +69,9 @@ bench: build
 	BERTH=$(abspath $(RUNTIME_BIN)) bench/run.sh
 	BERTH=$(abspath $(RUNTIME_BIN)) bench/exec.sh
 	INFLATE_BENCH=$(abspath $(BUILD))/tests/helpers/inflate-bench bench/inflate.sh
+	BERTH=$(abspath $(BUILD))/src/cmd/berth/berth bench/load.sh
+	BERTH_CLI=$(abspath $(BUILD))/src/cmd/berth/berth bench/engine.sh
+	BERTH=$(abspath $(BUILD))/src/cmd/berth/berth bench/pull.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) bench/results

@@ -16,6 +16,7 @@
 #include "engine/run-flags.h"
 #include "engine/spec-build.h"
 #include "engine/user-lookup.h"
+#include "engine/volume.h"
 #include "image/blob-store.h"
 #include "image/image.h"
 #include "image/manifest.h"
@@ -42,12 +43,11 @@ static json_t *strv_json(char *const *v)
 	return a;
 }
 
-/* What inspect and a later start need to know, in docker's field names. */
-static json_t *request_json(const struct berth_create_request *req, json_t *spec, const char *hostname)
+/* docker's Config.Labels: the image's labels, then the container's (--label wins). */
+static json_t *labels_json(const struct berth_create_request *req, json_t *image_config)
 {
-	const struct berth_run_options *o = &req->run;
-	json_t *process = json_object_get(spec, "process");
-	json_t *labels = json_object();
+	json_t *image_labels = json_object_get(json_object_get(image_config, "config"), "Labels");
+	json_t *labels = json_is_object(image_labels) ? json_deep_copy(image_labels) : json_object();
 
 	for (size_t i = 0; req->labels && req->labels[i]; i++) {
 		_cleanup_free_ char *k = berth_xstrdup(req->labels[i]);
@@ -56,18 +56,56 @@ static json_t *request_json(const struct berth_create_request *req, json_t *spec
 			*eq = '\0';
 		json_object_set_new(labels, k, json_string(eq ? eq + 1 : ""));
 	}
-	return json_pack("{s{ss ss so so so ss sb sb so ss* si} s{sb sI sI sI sf sI sb sb ss so so} ss}", "Config",
-			 "Hostname", hostname, "User", req->user ? req->user : "", "Env",
-			 json_deep_copy(json_object_get(process, "env")), "Cmd", o->cmd ? strv_json(o->cmd) : json_null(),
-			 "Entrypoint", o->entrypoint ? strv_json(o->entrypoint) : json_null(), "WorkingDir",
-			 json_string_value(json_object_get(process, "cwd")), "Tty", o->tty, "OpenStdin", req->interactive,
-			 "Labels", labels, "StopSignal", req->stop_signal, "StopTimeout",
-			 req->stop_timeout < 0 ? 10 : req->stop_timeout, "HostConfig", "AutoRemove", req->auto_remove,
-			 "Memory", (json_int_t)o->memory, "MemorySwap", (json_int_t)o->memory_swap, "PidsLimit",
-			 (json_int_t)o->pids_limit, "NanoCpus", o->cpus * 1e9, "CpuShares", (json_int_t)o->cpu_shares,
-			 "Privileged", o->privileged, "ReadonlyRootfs", o->read_only, "NetworkMode",
-			 req->network ? req->network : "none", "CapAdd", strv_json(o->cap_add), "CapDrop",
-			 strv_json(o->cap_drop), "Path", json_string_value(json_array_get(json_object_get(process, "args"), 0)));
+	return labels;
+}
+
+/*
+ * docker's Config.Entrypoint and Config.Cmd: what the container runs, the
+ * image's where the user gave none (a new entrypoint drops the image's Cmd).
+ */
+static void command_json(const struct berth_create_request *req, json_t *image_config, json_t **ret_entrypoint,
+			 json_t **ret_cmd)
+{
+	const struct berth_run_options *o = &req->run;
+	json_t *c = json_object_get(image_config, "config");
+	json_t *entry = json_object_get(c, "Entrypoint"), *cmd = json_object_get(c, "Cmd");
+
+	if (o->entrypoint)
+		*ret_entrypoint = strv_json(o->entrypoint);
+	else
+		*ret_entrypoint = json_is_array(entry) ? json_deep_copy(entry) : json_null();
+	if (o->cmd)
+		*ret_cmd = strv_json(o->cmd);
+	else if (!o->entrypoint && json_is_array(cmd))
+		*ret_cmd = json_deep_copy(cmd);
+	else
+		*ret_cmd = json_null();
+}
+
+/* What inspect and a later start need to know, in docker's field names. */
+static json_t *request_json(const struct berth_create_request *req, json_t *spec, json_t *image_config,
+			    const char *hostname)
+{
+	const struct berth_run_options *o = &req->run;
+	json_t *process = json_object_get(spec, "process");
+	_cleanup_strv_free_ char **argv = berth_spec_process_args(image_config, o);
+	json_t *entrypoint, *cmd, *args = json_array();
+
+	command_json(req, image_config, &entrypoint, &cmd);
+	/* docker's Path and Args: the command without --init's /dev/init */
+	for (size_t i = 1; argv && argv[0] && argv[i]; i++)
+		json_array_append_new(args, json_string(argv[i]));
+	return json_pack("{ss* so s{ss ss so so so ss sb sb so ss* si} s{sb sI sI sI sI sI sb sb ss so so sb}}", "Path",
+			 argv ? argv[0] : NULL, "Args", args, "Config", "Hostname", hostname, "User",
+			 req->user ? req->user : "", "Env", json_deep_copy(json_object_get(process, "env")), "Cmd", cmd,
+			 "Entrypoint", entrypoint, "WorkingDir", json_string_value(json_object_get(process, "cwd")), "Tty",
+			 o->tty, "OpenStdin", req->interactive, "Labels", labels_json(req, image_config), "StopSignal",
+			 req->stop_signal, "StopTimeout", req->stop_timeout < 0 ? 10 : req->stop_timeout, "HostConfig",
+			 "AutoRemove", req->auto_remove, "Memory", (json_int_t)o->memory, "MemorySwap",
+			 (json_int_t)o->memory_swap, "PidsLimit", (json_int_t)o->pids_limit, "NanoCpus", (json_int_t)(o->cpus * 1e9),
+			 "CpuShares", (json_int_t)o->cpu_shares, "Privileged", o->privileged, "ReadonlyRootfs", o->read_only,
+			 "NetworkMode", req->network ? req->network : "none", "CapAdd", strv_json(o->cap_add), "CapDrop",
+			 strv_json(o->cap_drop), "Init", o->init);
 }
 
 /* /etc/hostname, /etc/hosts and /etc/resolv.conf of the container, made by the engine and bind-mounted. */
@@ -204,22 +242,6 @@ static void host_devices_free(struct host_devices *h)
 	free(h->v);
 }
 
-/*
- * Named and anonymous volumes (-v name:/data, -v /data, --mount type=volume):
- * the volume store hooks in here to turn them into directories.
- */
-static int resolve_volumes(struct berth_engine *e, const struct berth_create_request *req, struct berth_error *err)
-{
-	(void)e;
-	for (size_t i = 0; i < req->run.n_mounts; i++) {
-		const struct berth_mount_spec *m = &req->run.mounts[i];
-		if (m->kind == BERTH_MOUNT_VOLUME)
-			return berth_error_setx(err, ENOTSUP, "named volumes: \"%s\" at \"%s\": not available in this berth version yet",
-						m->source ? m->source : "(anonymous)", m->target);
-	}
-	return 0;
-}
-
 static int read_image_config(struct berth_engine *e, const struct berth_image *img, json_t **ret,
 			     struct berth_error *err)
 {
@@ -248,6 +270,8 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	_cleanup_strv_free_ char **chains = NULL;
 	_cleanup_close_ int ctr_fd = -EBADF, root_fd = -EBADF;
 	struct berth_run_options o = req->run;
+	struct berth_mount_spec *user_mounts = NULL;
+	size_t n_user_mounts = 0;
 	_cleanup_free_ struct berth_device_spec *devices = NULL;
 	_cleanup_(host_devices_free) struct host_devices host = { 0 };
 	struct berth_user user = { 0 };
@@ -320,16 +344,20 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	o.cgroups_path = cgroup;
 	if ((r = write_etc_files(ctr_fd, hostname, o.net_mode == BERTH_NET_HOST, err)) < 0)
 		goto out;
+	/* volumes (named, anonymous, the image's) become bind mounts of their directories */
+	if ((r = berth_volume_prepare_mounts(e, id, root_fd, image_config, req->run.mounts, req->run.n_mounts,
+					     &user_mounts, &n_user_mounts, err)) < 0)
+		goto out;
 	/* user mounts first; the engine's files last, as docker orders them */
-	o.mounts = berth_xcalloc(req->run.n_mounts + 3, sizeof(*o.mounts));
-	if (req->run.n_mounts)
-		memcpy(o.mounts, req->run.mounts, req->run.n_mounts * sizeof(*o.mounts));
-	o.n_mounts = req->run.n_mounts;
+	o.mounts = berth_xcalloc(n_user_mounts + 3, sizeof(*o.mounts));
+	if (n_user_mounts)
+		memcpy(o.mounts, user_mounts, n_user_mounts * sizeof(*o.mounts));
+	o.n_mounts = n_user_mounts;
 	add_bind(&o, berth_engine_ctr_path(e, id, "resolv.conf"), "/etc/resolv.conf");
 	add_bind(&o, berth_engine_ctr_path(e, id, "hostname"), "/etc/hostname");
 	add_bind(&o, berth_engine_ctr_path(e, id, "hosts"), "/etc/hosts");
 	r = berth_spec_build(image_config, &o, rootfs, &spec, err);
-	for (size_t i = req->run.n_mounts; i < o.n_mounts; i++)
+	for (size_t i = n_user_mounts; i < o.n_mounts; i++)
 		free(o.mounts[i].source);
 	free(o.mounts);
 	if (r < 0)
@@ -338,15 +366,17 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 		const char *sig = json_string_value(json_object_get(json_object_get(image_config, "config"), "StopSignal"));
 		struct berth_create_request copy = *req;
 		copy.stop_signal = sig ? sig : "SIGTERM";
-		*ret_record = request_json(&copy, spec, hostname);
+		*ret_record = request_json(&copy, spec, image_config, hostname);
 	} else {
-		*ret_record = request_json(req, spec, hostname);
+		*ret_record = request_json(req, spec, image_config, hostname);
 	}
 	json_object_set_new(*ret_record, "Driver", json_string(driver == BERTH_ROOTFS_OVERLAY ? "overlay" : "copy"));
+	json_object_set_new(*ret_record, "Mounts", berth_volume_mounts_json(e, user_mounts, n_user_mounts));
 	berth_ctr_net_record(req, image_config, *ret_record);
 	text = json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	r = berth_write_file_atomic(ctr_fd, "config.json", text, strlen(text), 0600, err);
 out:
+	berth_volume_mounts_free(user_mounts, n_user_mounts);
 	json_decref(spec);
 	json_decref(image_config);
 	berth_user_release(&user);
@@ -367,8 +397,6 @@ int berth_ctr_create(struct berth_engine *e, const struct berth_create_request *
 		return berth_error_setx(err, EINVAL,
 					"Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", req->name);
 	if ((r = berth_ctr_net_validate(e, req, err)) < 0)
-		return r;
-	if ((r = resolve_volumes(e, req, err)) < 0)
 		return r;
 	if ((r = berth_image_resolve(e->store, req->image, &img, err)) < 0)
 		return r;

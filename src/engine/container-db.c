@@ -304,11 +304,17 @@ int berth_ctr_db_rename(struct berth_db *db, const char *id, const char *name, s
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	r = change(h, st, "rename", id, err);
-	if (r == -EEXIST)
-		return berth_error_setx(err, EEXIST,
-					"Conflict. The container name \"/%s\" is already in use. You have to remove (or "
-					"rename) that container to be able to reuse that name.",
-					name);
+	if (r == -EEXIST) {
+		_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
+		struct berth_ctr other = { 0 };
+		/* docker names the container that holds the name */
+		bool found = berth_ctr_db_lookup(db, name, &other, &ignore) == 0 && strcmp(other.name, name) == 0;
+		r = berth_error_setx(err, EEXIST,
+				     "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have "
+				     "to remove (or rename) that container to be able to reuse that name.",
+				     name, found ? other.id : "");
+		berth_ctr_release(&other);
+	}
 	return r;
 }
 

@@ -10,5 +10,8 @@
  */
 int berth_ctr_get_locked(struct berth_engine *e, const char *ref, struct berth_ctr *ret, struct berth_error *err);
 
+/* The container's monitor runs (a zombie does not count): it will record the exit and run the cleanup. */
+bool berth_ctr_monitor_alive(pid_t pid);
+
 /* For remove: SIGKILL (thawed first when paused) and wait for the exit record. */
 int berth_ctr_kill_and_wait(struct berth_engine *e, struct berth_ctr *c, struct berth_error *err);

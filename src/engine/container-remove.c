@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "engine/container-internal.h"
+#include "engine/volume.h"
 #include "engine/container-network.h"
 #include "image/overlay.h"
 #include "runtime/container.h"
@@ -27,7 +28,7 @@ static int teardown(struct berth_engine *e, const struct berth_ctr *c, struct be
 	return berth_overlay_umount(rootfs, err);
 }
 
-static int remove_locked(struct berth_engine *e, struct berth_ctr *c, struct berth_error *err)
+static int remove_locked(struct berth_engine *e, struct berth_ctr *c, bool volumes, struct berth_error *err)
 {
 	_cleanup_free_ char *run = berth_engine_run_path(e, c->id, NULL), *dir = berth_engine_ctr_path(e, c->id, NULL);
 	int r;
@@ -37,6 +38,9 @@ static int remove_locked(struct berth_engine *e, struct berth_ctr *c, struct ber
 	/* the row goes last: until then, a failed removal can be retried with rm -f */
 	if ((r = berth_ctr_net_remove(e, c->id, err)) < 0 || (r = berth_rm_rf_at(AT_FDCWD, run, err)) < 0 ||
 	    (r = berth_rm_rf_at(AT_FDCWD, dir, err)) < 0)
+		return r;
+	/* rm -v, --rm: its anonymous volumes go too */
+	if ((r = berth_volume_release_ctr(e, c->id, volumes, err)) < 0)
 		return r;
 	r = berth_ctr_db_delete(e->store->db, c->id, err);
 	return r == -ENOENT ? (berth_error_release(err), 0) : r;
@@ -49,7 +53,6 @@ int berth_ctr_remove(struct berth_engine *e, const char *ref, bool force, bool v
 	_cleanup_close_ int lock = -EBADF;
 	int r = 0;
 
-	(void)volumes; /* anonymous volumes are not made yet: nothing of theirs to remove */
 	lock = berth_ctr_get_locked(e, ref, &c, err);
 	if (lock == -ENOENT && berth_ctr_db_lookup(e->store->db, ref, &c, &ignore) == 0) {
 		/* a row without a directory: a create that died before making it; nothing to lock */
@@ -68,7 +71,7 @@ int berth_ctr_remove(struct berth_engine *e, const char *ref, bool force, bool v
 			r = berth_ctr_kill_and_wait(e, &c, err);
 	}
 	if (r == 0)
-		r = remove_locked(e, &c, err);
+		r = remove_locked(e, &c, volumes, err);
 	berth_ctr_release(&c);
 	return r;
 }
@@ -90,7 +93,7 @@ int berth_ctr_cleanup(struct berth_engine *e, const char *id, struct berth_error
 	/* a restart may have won the lock first: then this exit is history */
 	if (c.state == BERTH_CTR_EXITED) {
 		if (json_is_true(json_object_get(json_object_get(c.config, "HostConfig"), "AutoRemove")))
-			r = remove_locked(e, &c, err);
+			r = remove_locked(e, &c, true, err);
 		else
 			r = teardown(e, &c, err);
 	}

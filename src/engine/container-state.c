@@ -118,18 +118,61 @@ static int read_exit_record(struct berth_engine *e, const char *id, int *ret_cod
 }
 
 /* The container's monitor still runs: it will write the exit record (it drains output first). */
-static bool monitor_alive(pid_t pid)
+bool berth_ctr_monitor_alive(pid_t pid)
 {
-	char path[64], comm[32] = "";
+	char path[64], stat[128] = "";
 	_cleanup_fclose_ FILE *f = NULL;
 
 	if (pid <= 0 || kill(pid, 0) < 0)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	f = fopen(path, "re");
-	if (!f || !fgets(comm, sizeof(comm), f))
+	if (!f || !fgets(stat, sizeof(stat), f))
 		return false;
-	return strncmp(comm, "berth-monitor", 13) == 0;
+	/* "PID (berth-monitor) S ...": a killed monitor nobody reaped yet (a zombie) is dead all the same */
+	return strstr(stat, " (berth-monitor) ") && !strstr(stat, " (berth-monitor) Z ");
+}
+
+/* The parent of pid when it is a live berth-monitor, else 0. */
+static pid_t monitor_of(pid_t pid)
+{
+	char path[64], stat[256] = "";
+	_cleanup_fclose_ FILE *f = NULL;
+	const char *p;
+	int ppid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(stat, sizeof(stat), f) || !(p = strrchr(stat, ')')) || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return ppid > 0 && berth_ctr_monitor_alive(ppid) ? ppid : 0;
+}
+
+/*
+ * A start killed after the runtime started the process but before the row
+ * said so: the row says created, the runtime running.  The runtime is right.
+ */
+static int refresh_created(struct berth_engine *e, struct berth_ctr *c, struct berth_error *err)
+{
+	_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
+	_cleanup_free_ char *state = NULL;
+	const char *status;
+	json_t *j;
+
+	if (berth_container_state(e->runtime_root, c->id, &state, &ignore) < 0)
+		return 0;
+	j = json_loads(state, 0, NULL);
+	status = json_string_value(json_object_get(j, "status"));
+	if (status && (strcmp(status, "running") == 0 || strcmp(status, "paused") == 0)) {
+		c->state = strcmp(status, "running") == 0 ? BERTH_CTR_RUNNING : BERTH_CTR_PAUSED;
+		c->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+		c->monitor_pid = monitor_of(c->pid);
+		c->exit_code = 0;
+		c->started_at = berth_now_ns();
+		c->finished_at = 0;
+	}
+	json_decref(j);
+	return c->state != BERTH_CTR_CREATED ? berth_ctr_db_update_state(e->store->db, c, err) : 0;
 }
 
 int berth_ctr_refresh(struct berth_engine *e, struct berth_ctr *c, struct berth_error *err)
@@ -140,6 +183,8 @@ int berth_ctr_refresh(struct berth_engine *e, struct berth_ctr *c, struct berth_
 	int code = 0;
 	int64_t at = 0;
 
+	if (c->state == BERTH_CTR_CREATED)
+		return refresh_created(e, c, err);
 	if (c->state != BERTH_CTR_RUNNING && c->state != BERTH_CTR_PAUSED)
 		return 0;
 	if (read_exit_record(e, c->id, &code, &at) == 0) {
@@ -153,14 +198,14 @@ int berth_ctr_refresh(struct berth_engine *e, struct berth_ctr *c, struct berth_
 			c->state = BERTH_CTR_PAUSED;
 		else if (status && strcmp(status, "running") == 0)
 			c->state = BERTH_CTR_RUNNING;
-		else if (status && strcmp(status, "stopped") == 0 && !monitor_alive(c->monitor_pid)) {
+		else if (status && strcmp(status, "stopped") == 0 && !berth_ctr_monitor_alive(c->monitor_pid)) {
 			/* the init is gone and no monitor recorded it (the monitor was killed): the code is lost */
 			c->state = BERTH_CTR_EXITED;
 			c->exit_code = 255;
 			c->finished_at = berth_now_ns();
 		}
 		json_decref(j);
-	} else if (!monitor_alive(c->monitor_pid)) {
+	} else if (!berth_ctr_monitor_alive(c->monitor_pid)) {
 		/* no runtime state and no record: a crash between start and the runtime (or a reboot) */
 		c->state = BERTH_CTR_EXITED;
 		c->exit_code = 255;
@@ -205,61 +250,76 @@ int berth_ctr_rename(struct berth_engine *e, const char *ref, const char *name, 
 	return r;
 }
 
+/* docker's Args when the record has none (records made before it kept them): the command without its first word. */
+static json_t *legacy_args(json_t *cfg)
+{
+	json_t *args = json_array(), *v;
+	bool first = true;
+	size_t i;
+
+	json_array_foreach(json_object_get(cfg, "Entrypoint"), i, v) {
+		if (!first)
+			json_array_append(args, v);
+		first = false;
+	}
+	json_array_foreach(json_object_get(cfg, "Cmd"), i, v) {
+		if (!first)
+			json_array_append(args, v);
+		first = false;
+	}
+	return args;
+}
+
+static json_t *state_json(const struct berth_ctr *c)
+{
+	_cleanup_free_ char *started = berth_format_time(c->started_at), *finished = berth_format_time(c->finished_at);
+	bool up = c->state == BERTH_CTR_RUNNING || c->state == BERTH_CTR_PAUSED;
+
+	return json_pack("{ss sb sb sb sb sb si si ss ss ss}", "Status", berth_ctr_state_to_string(c->state), "Running",
+			 up, "Paused", c->state == BERTH_CTR_PAUSED, "Restarting", 0, "OOMKilled", 0, "Dead", 0, "Pid",
+			 up ? c->pid : 0, "ExitCode", c->exit_code, "Error", "", "StartedAt", started, "FinishedAt",
+			 finished);
+}
+
 int berth_ctr_inspect(struct berth_engine *e, const struct berth_ctr *c, json_t **ret, struct berth_error *err)
 {
-	_cleanup_free_ char *created = berth_format_time(c->created), *started = berth_format_time(c->started_at),
-			    *finished = berth_format_time(c->finished_at),
-			    *rootfs = berth_engine_run_path(e, c->id, "rootfs"), *name = berth_xasprintf("/%s", c->name);
+	_cleanup_free_ char *created = berth_format_time(c->created), *name = berth_xasprintf("/%s", c->name),
+			    *rootfs = berth_engine_run_path(e, c->id, "rootfs"),
+			    *resolv = berth_engine_ctr_path(e, c->id, "resolv.conf"),
+			    *hostname = berth_engine_ctr_path(e, c->id, "hostname"),
+			    *hosts = berth_engine_ctr_path(e, c->id, "hosts"), *log = berth_engine_ctr_path(e, c->id, "ctr.log"),
+			    *upper = berth_engine_ctr_path(e, c->id, "upper"), *work = berth_engine_ctr_path(e, c->id, "work");
 	json_t *cfg = json_object_get(c->config, "Config"), *host = json_object_get(c->config, "HostConfig");
-	json_t *args = json_array(), *cmd = json_object_get(cfg, "Cmd");
-	json_t *state, *o;
+	json_t *path = json_object_get(c->config, "Path"), *args = json_object_get(c->config, "Args");
+	json_t *mounts = json_object_get(c->config, "Mounts");
+	const char *driver = json_string_value(json_object_get(c->config, "Driver"));
+	json_t *o;
 
 	(void)err;
-	/* docker splits the command line: Path is the first word, Args the rest */
-	{
-		json_t *entry = json_object_get(cfg, "Entrypoint");
-		size_t i;
-		json_t *v;
-		bool first = true;
-		json_array_foreach(entry, i, v) {
-			if (!first)
-				json_array_append(args, v);
-			first = false;
-		}
-		json_array_foreach(cmd, i, v) {
-			if (!first)
-				json_array_append(args, v);
-			first = false;
-		}
-	}
-	state = json_pack("{ss sb sb sb sb sb si si ss ss ss}", "Status", berth_ctr_state_to_string(c->state), "Running",
-			  c->state == BERTH_CTR_RUNNING || c->state == BERTH_CTR_PAUSED, "Paused",
-			  c->state == BERTH_CTR_PAUSED, "Restarting", 0, "OOMKilled", 0, "Dead", 0, "Pid",
-			  c->state == BERTH_CTR_RUNNING || c->state == BERTH_CTR_PAUSED ? c->pid : 0, "ExitCode",
-			  c->exit_code, "Error", "", "StartedAt", started, "FinishedAt", finished);
-	{
-		_cleanup_free_ char *resolv = berth_engine_ctr_path(e, c->id, "resolv.conf"),
-				    *hostname = berth_engine_ctr_path(e, c->id, "hostname"),
-				    *hosts = berth_engine_ctr_path(e, c->id, "hosts"),
-				    *log = berth_engine_ctr_path(e, c->id, "ctr.log");
-		const char *path = json_string_value(json_object_get(host, "Path"));
-		const char *driver = json_string_value(json_object_get(c->config, "Driver"));
-
-		o = json_pack("{ss ss ss so ss ss ss ss ss ss si ss so}", "Id", c->id, "Created", created, "Path",
-			      path ? path : "", "Args", args, "Image", c->image_id, "Name", name, "ResolvConfPath", resolv,
-			      "HostnamePath", hostname, "HostsPath", hosts, "LogPath", log, "RestartCount",
-			      c->restart_count, "Driver", driver ? driver : "overlay", "State", state);
-	}
-	json_object_set(o, "Config", cfg ? cfg : json_object());
-	json_object_set_new(json_object_get(o, "Config"), "Image", json_string(c->image));
-	json_object_set(o, "HostConfig", host ? host : json_object());
-	{
-		_cleanup_free_ char *upper = berth_engine_ctr_path(e, c->id, "upper"),
-				    *work = berth_engine_ctr_path(e, c->id, "work");
-		json_object_set_new(o, "GraphDriver", json_pack("{ss s{ss ss ss}}", "Name", "overlay", "Data", "UpperDir",
-								upper, "WorkDir", work, "MergedDir", rootfs));
-	}
-	json_object_set_new(o, "Mounts", json_array());
+	/* copies: the row's config is the caller's, and inspect adds to it */
+	cfg = json_is_object(cfg) ? json_deep_copy(cfg) : json_object();
+	host = json_is_object(host) ? json_deep_copy(host) : json_object();
+	/* records of an earlier berth kept Path in HostConfig */
+	if (!json_is_string(path))
+		path = json_object_get(host, "Path");
+	json_object_del(host, "Path");
+	/* what berth always does, in docker's words */
+	if (!json_object_get(host, "LogConfig"))
+		json_object_set_new(host, "LogConfig", json_pack("{ss s{}}", "Type", "json-file", "Config"));
+	if (!json_object_get(host, "RestartPolicy"))
+		json_object_set_new(host, "RestartPolicy", json_pack("{ss si}", "Name", "no", "MaximumRetryCount", 0));
+	args = json_is_array(args) ? json_deep_copy(args) : legacy_args(cfg);
+	json_object_set_new(cfg, "Image", json_string(c->image));
+	o = json_pack("{ss ss ss so so ss ss ss ss ss ss si ss ss ss ss ss sn}", "Id", c->id, "Created", created, "Path",
+		      json_is_string(path) ? json_string_value(path) : "", "Args", args, "State", state_json(c), "Image",
+		      c->image_id, "ResolvConfPath", resolv, "HostnamePath", hostname, "HostsPath", hosts, "LogPath", log,
+		      "Name", name, "RestartCount", c->restart_count, "Driver", driver ? driver : "overlay", "Platform",
+		      "linux", "MountLabel", "", "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs");
+	json_object_set_new(o, "HostConfig", host);
+	json_object_set_new(o, "GraphDriver", json_pack("{s{ss ss ss} ss}", "Data", "MergedDir", rootfs, "UpperDir", upper,
+							"WorkDir", work, "Name", driver ? driver : "overlay"));
+	json_object_set_new(o, "Mounts", json_is_array(mounts) ? json_deep_copy(mounts) : json_array());
+	json_object_set_new(o, "Config", cfg);
 	json_object_set_new(o, "NetworkSettings", berth_ctr_network_settings(e, c));
 	*ret = o;
 	return 0;

@@ -59,6 +59,15 @@ static int wait_exit(struct berth_engine *e, struct berth_ctr *c, int timeout_ms
 	}
 }
 
+/* A container whose monitor was killed has nobody to run its cleanup: the stopper does (idempotent, locked). */
+static void orphan_cleanup(struct berth_engine *e, const struct berth_ctr *c)
+{
+	_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
+
+	if (c->state == BERTH_CTR_EXITED && !berth_ctr_monitor_alive(c->monitor_pid))
+		berth_ctr_cleanup(e, c->id, &ignore);
+}
+
 static int not_running(const struct berth_ctr *c, const char *what, struct berth_error *err)
 {
 	return berth_error_setx(err, EINVAL, "cannot %s container: %s: container %s is not running", what, c->name,
@@ -107,6 +116,7 @@ int berth_ctr_stop(struct berth_engine *e, const char *ref, int timeout, struct 
 	if (berth_container_kill(e->runtime_root, c.id, signo > 0 ? signo : SIGTERM, false, &ignore) == 0) {
 		r = wait_exit(e, &c, timeout * 1000, err);
 		if (r != -ETIMEDOUT) {
+			orphan_cleanup(e, &c);
 			berth_ctr_release(&c);
 			return r;
 		}
@@ -114,6 +124,7 @@ int berth_ctr_stop(struct berth_engine *e, const char *ref, int timeout, struct 
 	berth_error_release(&ignore);
 	berth_container_kill(e->runtime_root, c.id, SIGKILL, true, &ignore);
 	r = wait_exit(e, &c, -1, err);
+	orphan_cleanup(e, &c);
 	berth_ctr_release(&c);
 	return r;
 }

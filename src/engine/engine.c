@@ -12,6 +12,7 @@
 #include "engine/container-db.h"
 #include "engine/container-network.h"
 #include "engine/container-internal.h"
+#include "engine/volume.h"
 #include "image/image-db.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -55,7 +56,7 @@ int berth_engine_open(const char *root, const char *run_root, const char *self_p
 
 	if ((r = berth_store_open(root, run_root, &store, err)) < 0)
 		return r;
-	if ((r = berth_ctr_db_init(store->db, err)) < 0)
+	if ((r = berth_ctr_db_init(store->db, err)) < 0 || (r = berth_volume_db_init(store->db, err)) < 0)
 		return r;
 	e = berth_xzalloc(sizeof(*e));
 	e->ctr_dir = berth_xasprintf("%s/containers", store->root);

@@ -27,6 +27,18 @@ int berth_parse_since(const char *s, int64_t now, int64_t *ret, struct berth_err
 			return berth_error_setx(err, EINVAL, "invalid time value: \"%s\"", s);
 		return 0;
 	}
+	/* unix seconds with up to 9 decimals, exactly (a double loses the nanoseconds) */
+	if (s[0] >= '0' && s[0] <= '9' && strspn(s, "0123456789.") == strlen(s) && strchr(s, '.') == strrchr(s, '.')) {
+		const char *dot = strchr(s, '.');
+		int64_t frac = 0;
+		int digits = 0;
+		for (const char *p = dot ? dot + 1 : ""; *p && digits < 9; p++, digits++)
+			frac = frac * 10 + (*p - '0');
+		while (digits++ < 9)
+			frac *= 10;
+		*ret = (int64_t)strtoll(s, NULL, 10) * 1000000000 + frac;
+		return 0;
+	}
 	v = strtod(s, &end);
 	if (end != s && *end == '\0') {
 		*ret = (int64_t)(v * 1e9);
@@ -133,6 +145,7 @@ static bool drain(int fd, off_t *off, const struct berth_logs_options *o)
 int berth_ctr_logs(struct berth_engine *e, const char *ref, const struct berth_logs_options *o,
 		   struct berth_error *err)
 {
+	_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
 	struct berth_ctr c = { 0 };
 	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -EBADF, ino = -EBADF;
@@ -148,12 +161,9 @@ int berth_ctr_logs(struct berth_engine *e, const char *ref, const struct berth_l
 		return berth_error_set(err, errno, "open \"%s\"", path);
 	}
 	if (fd < 0) {
-		/* never started: nothing logged yet; follow waits for the file */
-		fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			berth_ctr_release(&c);
-			return berth_error_set(err, errno, "open \"%s\"", path);
-		}
+		/* never started (the monitor makes the log before the process runs): nothing logged */
+		berth_ctr_release(&c);
+		return 0;
 	}
 	off = tail_offset(fd, o->tail);
 	if (!drain(fd, &off, o) || !o->follow) {
@@ -163,7 +173,8 @@ int berth_ctr_logs(struct berth_engine *e, const char *ref, const struct berth_l
 	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (ino >= 0)
 		inotify_add_watch(ino, path, IN_MODIFY);
-	while (c.state == BERTH_CTR_RUNNING || c.state == BERTH_CTR_PAUSED || c.state == BERTH_CTR_CREATED) {
+	/* docker follows a running container only: a created or exited one gives what it has */
+	while (c.state == BERTH_CTR_RUNNING || c.state == BERTH_CTR_PAUSED) {
 		struct pollfd p = { .fd = ino, .events = POLLIN };
 		char evbuf[4096];
 		poll(&p, 1, 250);
@@ -171,10 +182,11 @@ int berth_ctr_logs(struct berth_engine *e, const char *ref, const struct berth_l
 			;
 		if (!drain(fd, &off, o))
 			break;
-		if ((r = berth_ctr_refresh(e, &c, err)) < 0)
-			break;
+		/* a row that cannot be written now (a busy database) is no reason to stop: the state was read */
+		berth_ctr_refresh(e, &c, &ignore);
+		berth_error_release(&ignore);
 	}
 	drain(fd, &off, o);
 	berth_ctr_release(&c);
-	return r < 0 ? r : 0;
+	return 0;
 }

@@ -99,6 +99,10 @@ static int plan_manifest(struct load_ctx *ctx, const struct berth_descriptor *d,
 		return berth_error_prefix(err, "manifest %s", d->digest);
 	if (m.kind != BERTH_MANIFEST_IMAGE)
 		return berth_error_setx(err, EINVAL, "manifest %s is not an image manifest", d->digest);
+	/* artifacts (signatures, SBOMs) stored beside images are no images */
+	if (m.config.media_type && strcmp(m.config.media_type, BERTH_MT_OCI_CONFIG) != 0 &&
+	    strcmp(m.config.media_type, BERTH_MT_DOCKER_CONFIG) != 0)
+		return 0;
 	r = load_blob_json(ctx, m.config.digest, m.config.size, &config, &config_len, err);
 	if (r != 0)
 		return r;

@@ -28,6 +28,7 @@
 #include "decompress.h"
 #include "digest.h"
 #include "image-db.h"
+#include "image-internal.h"
 #include "reference.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -61,34 +62,6 @@ struct save_ctx {
 };
 
 /* The name a reference stands for when it is one of the image's names, else NULL (an id). */
-static char *ref_name(struct berth_store *s, const char *ref, const char *id)
-{
-	struct berth_reference parsed = { 0 };
-	_cleanup_error_ struct berth_error e = BERTH_ERROR_INIT;
-	char *candidates[2] = { NULL, NULL };
-	char *found = NULL;
-
-	if (berth_reference_parse(ref, &parsed, &e) < 0)
-		return NULL;
-	if (!parsed.digest) {
-		candidates[0] = berth_reference_string(&parsed);
-		if (parsed.short_name)
-			candidates[1] = berth_xasprintf("localhost/%s:%s", parsed.path, parsed.tag);
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(candidates) && !found; i++) {
-		_cleanup_free_ char *got = NULL;
-
-		if (candidates[i] && berth_db_find_by_name(s->db, candidates[i], &got, &e) == 0 &&
-		    strcmp(got, id) == 0)
-			found = TAKE_PTR(candidates[i]);
-		berth_error_release(&e);
-	}
-	free(candidates[0]);
-	free(candidates[1]);
-	berth_reference_release(&parsed);
-	return found;
-}
-
 static int add_image(struct save_ctx *ctx, const char *ref, struct berth_error *err)
 {
 	struct berth_image img = { 0 };
@@ -96,10 +69,10 @@ static int add_image(struct save_ctx *ctx, const char *ref, struct berth_error *
 	char *name = NULL;
 	int r;
 
-	r = berth_image_resolve(ctx->s, ref, &img, err);
+	/* the name the reference matched is the tag to write; by id: none, as docker */
+	r = berth_image_resolve_name(ctx->s, ref, &img, &name, err);
 	if (r < 0)
 		return r;
-	name = ref_name(ctx->s, ref, img.id);
 	for (size_t i = 0; i < ctx->n_images; i++)
 		if (strcmp(ctx->images[i].img.id, img.id) == 0) {
 			berth_image_release(&img);

@@ -1,5 +1,6 @@
 #include "state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -267,13 +268,38 @@ int berth_state_pidfd(const struct berth_state *s)
 	return fd;
 }
 
+/*
+ * The init waits for `start` while it holds the exec fifo open; it closes it
+ * before it execs.  (A `start` killed between releasing the init and removing
+ * the fifo leaves the fifo behind with the process running.)
+ */
+static bool init_waits(pid_t pid, const struct stat *fifo)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+	bool held = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return true; /* cannot tell: the fifo's word stands */
+	while (!held && (de = readdir(d))) {
+		struct stat st;
+		held = de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0 && st.st_dev == fifo->st_dev &&
+		       st.st_ino == fifo->st_ino;
+	}
+	closedir(d);
+	return held;
+}
+
 enum berth_status berth_state_status(int dirfd, const struct berth_state *s)
 {
 	struct stat st;
 
 	if (s->pid <= 0 || berth_proc_start_time(s->pid) != s->pid_start_time)
 		return BERTH_STATUS_STOPPED;
-	if (fstatat(dirfd, BERTH_STATE_FIFO, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	if (fstatat(dirfd, BERTH_STATE_FIFO, &st, AT_SYMLINK_NOFOLLOW) == 0 && init_waits(s->pid, &st))
 		return BERTH_STATUS_CREATED;
 	return BERTH_STATUS_RUNNING;
 }

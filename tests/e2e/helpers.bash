@@ -159,6 +159,13 @@ fds_from_ls() {
 
 # --- assertions (no bats-assert on Debian) -------------------------------------
 
+# mount_count: the host's mounts, for "nothing left mounted" checks; mounts
+# under /tmp that belong to other test runs (parallel suites) are not counted.
+mount_count() {
+	awk -v own="${BATS_RUN_TMPDIR:-/nonexistent}" '!(index($5, "/tmp/") == 1 && index($5, own) != 1)' \
+		/proc/self/mountinfo | wc -l
+}
+
 fail() {
 	echo "FAIL: $*" >&2
 	[ -z "${stderr:-}" ] || echo "stderr was:"$'\n'"$stderr" >&2

@@ -98,7 +98,7 @@ assert_nothing_recorded() {
 	[ -z "$(tmp_litter)" ]
 }
 
-@test "load: from stdin, and gzip-compressed from a file and from stdin" {
+@test "load: from stdin, and compressed (gzip, zstd) from a file and from stdin" {
 	berth load <"$F/bb1.tar"
 	[ "$(berth_image_id localhost/bb:1)" = "$BB1_ID" ]
 
@@ -113,6 +113,12 @@ assert_nothing_recorded() {
 	[ "$(berth_image_id localhost/bb:1)" = "$BB1_ID" ]
 	[ "$(berth_image_id localhost/bb:2)" = "$BB2_ID" ]
 	[ "$(diff_ids localhost/bb:2)" = "$BB2_LAYERS" ]
+
+	if command -v zstd >/dev/null; then
+		export BERTH_ROOT=$BATS_TEST_TMPDIR/root-zstd
+		zstd -q -c "$F/multi.tar" | berth load
+		[ "$(berth_image_id localhost/bb:2)" = "$BB2_ID" ]
+	fi
 }
 
 @test "load: two images sharing a layer, from one archive" {
@@ -249,6 +255,16 @@ make_layout() {
 	[ "sha256:$(test_podman image inspect --format '{{.Id}}' "${BB1_ID#sha256:}")" = "$BB1_ID" ]
 }
 
+@test "save: a short name keeps the tag it matched (localhost/NAME), and podman loads it under that name" {
+	berth load -i "$F/bb1.tar"
+	berth tag localhost/bb:1 other/img:2
+	berth save -o "$BATS_TEST_TMPDIR/s.tar" bb:1 other/img:2
+	run -0 tar -xOf "$BATS_TEST_TMPDIR/s.tar" manifest.json
+	[ "$(jq -c '.[0].RepoTags' <<<"$output")" = '["localhost/bb:1","docker.io/other/img:2"]' ]
+	test_podman load -q -i "$BATS_TEST_TMPDIR/s.tar"
+	[ "sha256:$(test_podman image inspect --format '{{.Id}}' localhost/bb:1)" = "$BB1_ID" ]
+}
+
 @test "save: an unknown image fails and writes no file" {
 	run ! berth save -o "$BATS_TEST_TMPDIR/x.tar" localhost/nope:1
 	[[ "$output" == *"localhost/nope:1"* ]]
@@ -287,6 +303,11 @@ make_layout() {
 	assert_nothing_recorded
 	run ! berth load <"$BATS_TEST_TMPDIR/cut.tar"
 	[[ "$output" == *"runcated"* ]]
+	assert_nothing_recorded
+
+	gzip -c "$F/multi.tar" | head -c 300000 >"$BATS_TEST_TMPDIR/cut.tar.gz"
+	run ! berth load -i "$BATS_TEST_TMPDIR/cut.tar.gz"
+	[[ "$output" == *"gzip: unexpected end"* ]]
 	assert_nothing_recorded
 }
 
@@ -398,4 +419,23 @@ EOF2
 	berth load -i "$d/many.tar"
 	[ "$(berth_image_id localhost/many:1)" = "$id" ]
 	[ "$(ls "$BERTH_ROOT/layers" | wc -l)" = 21 ]
+}
+
+@test "load: concurrent loads of the same images all succeed" {
+	local i pids=()
+	berth images >/dev/null # the store exists before the race
+	for i in 1 2 3; do
+		berth load -q -i "$F/multi.tar" >"$BATS_TEST_TMPDIR/out$i" 2>&1 &
+		pids+=($!)
+	done
+	berth load -q <"$F/multi.tar" >"$BATS_TEST_TMPDIR/out4" 2>&1 &
+	pids+=($!)
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	run -0 names
+	[ "${lines[0]}" = "localhost/bb:1 $BB1_ID" ]
+	[ "${lines[1]}" = "localhost/bb:2 $BB2_ID" ]
+	[ "$(ls "$BERTH_ROOT/layers" | wc -l)" = 2 ]
+	[ -z "$(tmp_litter)" ]
 }

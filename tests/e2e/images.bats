@@ -336,14 +336,18 @@ quay.io/x/y:2"
 	run berth inspect --format '{{.Id}} {{index .RepoTags 0}} {{.Config.Cmd}}' "${id:7:12}"
 	assert_output_is "$id localhost/busybox:latest [sh]"
 
+	# the generic inspect looks for containers too: docker's "No such object"
 	run berth inspect busybox nosuch
 	assert_status 1
-	assert_output_contains "No such image: nosuch"
+	assert_output_contains "No such object: nosuch"
 	run --separate-stderr berth image inspect nosuch
 	assert_status 1
 	assert_output_is "[]"
 	assert_stderr_contains "No such image: nosuch"
 	run berth inspect --type container busybox
+	assert_status 1
+	assert_output_contains "No such container: busybox"
+	run berth inspect --type nonsense busybox
 	assert_status 125
 }
 
@@ -545,16 +549,19 @@ layer one"
 # --- concurrency -------------------------------------------------------------------------
 
 @test "20 imports and 20 tags at once all land, in the database and in index.json" {
-	local i
+	local i pids=()
 	berth image bootstrap >/dev/null
 	for i in $(seq 1 20); do
 		make_rootfs_tar "$BATS_TEST_TMPDIR/r$i.tar" "v$i"
 	done
 	for i in $(seq 1 20); do
 		berth import "$BATS_TEST_TMPDIR/r$i.tar" "par/imp:$i" >"$BATS_TEST_TMPDIR/imp$i.out" 2>&1 &
+		pids+=($!)
 		berth tag busybox "par/tag:$i" >"$BATS_TEST_TMPDIR/tag$i.out" 2>&1 &
+		pids+=($!)
 	done
-	wait
+	# not a bare `wait`: it would also wait for bats' own test-timeout timer
+	wait "${pids[@]}"
 	cat "$BATS_TEST_TMPDIR"/*.out
 	run berth images --format '{{.Repository}}:{{.Tag}}'
 	[ "$(echo "$output" | grep -c '^par/imp:')" -eq 20 ] || fail "imports: $output"
@@ -568,11 +575,12 @@ layer one"
 
 @test "the same tarball imported 10 times at once: one layer, one image" {
 	make_rootfs_tar "$BATS_TEST_TMPDIR/r.tar"
-	local i
+	local i pids=()
 	for i in $(seq 1 10); do
 		berth import "$BATS_TEST_TMPDIR/r.tar" "same:$i" >"$BATS_TEST_TMPDIR/imp$i.out" &
+		pids+=($!)
 	done
-	wait
+	wait "${pids[@]}"
 	[ "$(ls "$BERTH_ROOT/layers" | wc -l)" -eq 1 ]
 	[ "$(berth images --format '{{.Tag}}' | wc -l)" -eq 10 ]
 	[ -z "$(tmp_litter)" ]

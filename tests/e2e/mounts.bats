@@ -137,10 +137,10 @@ propagation_test() {
 @test "propagation: container mounts do not reach the host by default" {
 	make_bundle -- sh -c 'mount -t tmpfs x /mnt && touch /mnt/inside'
 	edit_config '.process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"] | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
-	before=$(wc -l </proc/self/mountinfo)
+	before=$(mount_count)
 	run rt run --bundle "$BUNDLE" c1
 	assert_success
-	[ "$(wc -l </proc/self/mountinfo)" -eq "$before" ]
+	[ "$(mount_count)" -eq "$before" ]
 	[ ! -e "$BUNDLE/rootfs/mnt/inside" ]
 }
 

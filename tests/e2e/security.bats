@@ -151,11 +151,11 @@ fdcheck_fds() {
 	make_bundle -- sh -c 'ls -A /evil'
 	ln -s ../../../../../../../../.. "$BUNDLE/rootfs/evil"
 	edit_config '.mounts += [{destination: "/evil/sub", type: "tmpfs", source: "tmpfs"}]'
-	before=$(wc -l </proc/self/mountinfo)
+	before=$(mount_count)
 	run --separate-stderr rt run --bundle "$BUNDLE" c1
 	# /evil resolves to the rootfs' own /, so /sub is created there.
 	[ ! -e /sub ]
-	[ "$(wc -l </proc/self/mountinfo)" -eq "$before" ]
+	[ "$(mount_count)" -eq "$before" ]
 }
 
 @test "/proc as a symlink in the rootfs is refused" {
@@ -258,14 +258,14 @@ refused_cleanly() {
 	[ ! -e "$ROOT/c1" ] || fail "state directory left in $ROOT"
 	[ ! -d "/sys/fs/cgroup/pids$CGROUPS_PATH" ] && [ ! -d "/sys/fs/cgroup$CGROUPS_PATH" ] && [ ! -d "/sys/fs/cgroup/unified$CGROUPS_PATH" ] ||
 		fail "cgroup left"
-	[ "$(wc -l </proc/self/mountinfo)" -eq "$MOUNTS_BEFORE" ] || fail "mounts left"
+	[ "$(mount_count)" -eq "$MOUNTS_BEFORE" ] || fail "mounts left"
 }
 
 # try_config JQ: run a container with the config edited by JQ, expect a clean refusal.
 try_config() {
 	make_bundle --shared -- true
 	edit_config "$1"
-	MOUNTS_BEFORE=$(wc -l </proc/self/mountinfo)
+	MOUNTS_BEFORE=$(mount_count)
 	run --separate-stderr rt run --bundle "$BUNDLE" c1 </dev/null
 	refused_cleanly
 }
@@ -273,7 +273,7 @@ try_config() {
 @test "malformed config.json is refused with nothing left" {
 	make_bundle --shared -- true
 	printf '{\n  "ociVersion": "1.0.2",\n  "process": {,\n}\n' >"$BUNDLE/config.json"
-	MOUNTS_BEFORE=$(wc -l </proc/self/mountinfo)
+	MOUNTS_BEFORE=$(mount_count)
 	run --separate-stderr rt create --bundle "$BUNDLE" c1 </dev/null
 	refused_cleanly
 	run --separate-stderr rt run --bundle "$BUNDLE" c1 </dev/null
@@ -292,7 +292,7 @@ try_config() {
 
 @test "missing config.json is refused" {
 	mkdir -p "$BUNDLE"
-	MOUNTS_BEFORE=$(wc -l </proc/self/mountinfo)
+	MOUNTS_BEFORE=$(mount_count)
 	run --separate-stderr rt create --bundle "$BUNDLE" c1 </dev/null
 	refused_cleanly
 }

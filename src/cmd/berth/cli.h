@@ -203,6 +203,14 @@ extern const struct cli_command cmd_run, cmd_create, cmd_start, cmd_stop, cmd_re
 	cmd_attach, cmd_exec, cmd_container;
 /* container subcommands besides the top-level verbs (cmd-container.c lists them all) */
 extern const struct cli_command cmd_container_rm, cmd_container_cleanup;
+/* looking at containers (cmd-ps.c, cmd-logs.c, cmd-top.c, cmd-stats.c, cmd-pause.c, cmd-rename.c, cmd-port.c,
+ * cmd-inspect.c, cmd-container-prune.c) and the system (cmd-info.c) */
+extern const struct cli_command cmd_ps, cmd_logs, cmd_top, cmd_stats, cmd_pause, cmd_unpause, cmd_rename, cmd_port,
+	cmd_info, cmd_container_ls, cmd_container_inspect, cmd_container_prune;
+/* docker's units.BytesSize: "1.5GiB", "512KiB" (powers of 1024, 4 significant digits). */
+void cli_bytes_size(uint64_t size, char *buf, size_t len);
+/* cp (cmd-cp.c) and the volume group (cmd-volume.c) */
+extern const struct cli_command cmd_cp, cmd_container_cp, cmd_volume;
 
 extern const struct cli_command cmd_images, cmd_rmi, cmd_tag, cmd_inspect, cmd_history, cmd_load, cmd_save,
 	cmd_import, cmd_image, cmd_version;
@@ -210,3 +218,17 @@ extern const struct cli_command cmd_images, cmd_rmi, cmd_tag, cmd_inspect, cmd_h
 extern const struct cli_command cmd_image_ls, cmd_image_rm, cmd_image_tag, cmd_image_inspect, cmd_image_history,
 	cmd_image_load, cmd_image_save, cmd_image_import, cmd_image_prune, cmd_image_bootstrap, cmd_image_mount,
 	cmd_image_unmount;
+
+/* --- registry commands (cmd-pull.c, cmd-push.c, cmd-login.c) --- */
+
+struct berth_registry_options;
+/* The options pull, push and login share (before the { NULL } end of an option table). */
+#define CLI_REGISTRY_OPTIONS \
+	{ "tls-verify", 0, CLI_FLAG, "Require HTTPS and verify certificates (false: also plain HTTP)" }, \
+	{ "cert-dir", 0, CLI_STRING, "Use certificates (*.crt, *.cert, *.key) in this directory", "path" }, \
+	{ "authfile", 0, CLI_STRING, "Path of the authentication file", "path" }
+/* Whether --tls-verify is on the command line (before cli_parse; absent = verify unless listed insecure). */
+bool cli_registry_tls_given(int argc, char **argv);
+/* Fill the registry options from the parsed options (and --creds, when the table has it); 0 or an exit status. */
+int cli_registry_options(struct cli_option *opts, bool tls_given, struct berth_registry_options *ret);
+extern const struct cli_command cmd_pull, cmd_push, cmd_login, cmd_logout, cmd_image_pull, cmd_image_push;

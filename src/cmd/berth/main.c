@@ -13,10 +13,10 @@
 #include "berth-config.h"
 
 static const struct cli_command *const commands[] = {
-	&cmd_attach, &cmd_container, &cmd_create, &cmd_exec,	&cmd_history, &cmd_image, &cmd_images,
-	&cmd_import, &cmd_inspect,   &cmd_kill,	  &cmd_load,	&cmd_network, &cmd_restart, &cmd_rm,    &cmd_rmi,
-	&cmd_run,    &cmd_save,	     &cmd_start,  &cmd_stop,	&cmd_tag,     &cmd_version, &cmd_wait,
-	NULL,
+	&cmd_attach, &cmd_container, &cmd_cp, &cmd_create, &cmd_exec, &cmd_history, &cmd_image, &cmd_images, &cmd_import,
+	&cmd_info, &cmd_inspect, &cmd_kill, &cmd_load, &cmd_login, &cmd_logout, &cmd_logs, &cmd_network, &cmd_pause,
+	&cmd_port, &cmd_ps, &cmd_pull, &cmd_push, &cmd_rename, &cmd_restart, &cmd_rm, &cmd_rmi, &cmd_run, &cmd_save,
+	&cmd_start, &cmd_stats, &cmd_stop, &cmd_tag, &cmd_top, &cmd_unpause, &cmd_version, &cmd_volume, &cmd_wait, NULL,
 };
 
 static const struct cli_command global_cmd = {
@@ -37,7 +37,8 @@ static void print_usage(void)
 	       "Management Commands:\n"
 	       "  container   Manage containers\n"
 	       "  image       Manage images\n"
-	       "  network     Manage networks\n\n"
+	       "  network     Manage networks\n"
+	       "  volume      Manage volumes\n\n"
 	       "Commands:\n",
 	       BERTH_DEFAULT_ROOT, BERTH_DEFAULT_RUN_ROOT);
 	for (const struct cli_command *const *c = commands; *c; c++)
