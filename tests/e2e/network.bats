@@ -162,6 +162,10 @@ httpd() {
 	[ "$port" -ge "$lo" ] && [ "$port" -le "$hi" ] || fail "port $port not in $lo-$hi"
 	run -0 fetch "http://10.88.0.1:$port/"
 	assert_output_is hello-from-local
+	# berth port says the same (docker's format)
+	run -0 nb port local
+	assert_output_contains "80/tcp -> 0.0.0.0:$port"
+	assert_output_contains "80/tcp -> 127.0.0.1:18081"
 	# the same host port again: docker's message, status 125, the first one unharmed
 	run -125 nb run -d --name again -p 127.0.0.1:18081:80 busybox sleep 60
 	assert_output_contains "Bind for 127.0.0.1:18081 failed: port is already allocated"
@@ -361,7 +365,8 @@ httpd() {
 @test "kill -9 of berth at random points: prune and rm leave nothing" {
 	local i
 	for i in $(seq 12); do
-		nb run -d -p 80 busybox sleep 600 >/dev/null 2>&1 &
+		# nsenter execs berth: $! is berth itself, not a subshell
+		nsenter --net="/run/netns/$NS" "$BERTH" run -d -p 80 busybox sleep 600 >/dev/null 2>&1 &
 		pid=$!
 		sleep "0.0$((RANDOM % 10))"
 		kill -9 "$pid" 2>/dev/null || true

@@ -188,6 +188,17 @@ static void test_nft_text(void)
 	TAP_OK(strstr(t, "ip saddr 10.89.0.0/24 oifname") == NULL && strstr(t, "oifname \"br-1\" ip saddr 127.0.0.0/8 masquerade"));
 	TAP_OK(strstr(t, "iifname \"berth0\" oifname { \"br-1\" } drop") != NULL);
 	TAP_OK(strstr(t, "fib daddr type local jump ports") != NULL);
+	{
+		_cleanup_free_ char *add = berth_nft_ports_command("berth_t", true, ports, 2);
+		_cleanup_free_ char *del = berth_nft_ports_command("berth_t", false, ports, 2);
+		_cleanup_free_ char *none = berth_nft_ports_command("berth_t", true, NULL, 0);
+		TAP_OK(strcmp(add, "add element ip berth_t ports-any { tcp . 18080 comment \"0123456789ab\" : 10.88.0.2 . 80 }\n"
+				   "add element ip berth_t ports-addr { 127.0.0.1 . udp . 18081 comment \"fedcba987654\" : "
+				   "10.88.0.3 . 53 }\n") == 0);
+		TAP_OK(strcmp(del, "delete element ip berth_t ports-any { tcp . 18080 }\n"
+				   "delete element ip berth_t ports-addr { 127.0.0.1 . udp . 18081 }\n") == 0);
+		TAP_OK(strcmp(none, "") == 0);
+	}
 	/* no elements line for an empty map (nft rejects "elements = { }") */
 	TAP_OK(strstr(empty, "elements") == NULL && strstr(empty, "oifname {") == NULL);
 }
