@@ -372,9 +372,15 @@ httpd() {
 		kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
-	nb network prune -f >/dev/null
-	# what is left belongs to containers that run: one of each
-	n_ns=$(netns_files | wc -l)
+	# what is left belongs to containers that run: one of each.  A start
+	# killed while the monitor's helper (a fork of berth) still held the
+	# container's lock is hands off until the helper is gone: prune again.
+	for i in $(seq 10); do
+		nb network prune -f >/dev/null
+		n_ns=$(netns_files | wc -l)
+		[ "$(port_elements | wc -l)" = "$n_ns" ] && break
+		sleep 0.5
+	done
 	[ "$(port_elements | wc -l)" = "$n_ns" ] || fail "netns $n_ns, ports $(port_elements | wc -l)"
 	for i in $(seq 50); do
 		[ "$(veths | wc -l)" = "$n_ns" ] && break
