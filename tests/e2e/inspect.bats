@@ -38,10 +38,10 @@ teardown() {
 		and $c.Config.Cmd == ["sh", "-c", "sleep 1000"] and $c.Config.WorkingDir == "/tmp"
 		and $c.Config.Hostname == ($id | .[0:12])
 		and $c.HostConfig.Memory == 67108864 and $c.HostConfig.PidsLimit == 50
-		and $c.HostConfig.NetworkMode == "none" and ($c.HostConfig | has("Path") | not)
+		and $c.HostConfig.NetworkMode == "bridge" and ($c.HostConfig | has("Path") | not)
 		and $c.HostConfig.AutoRemove == false and $c.RestartCount == 0
 		and $c.GraphDriver.Name == "overlay" and ($c.GraphDriver.Data.UpperDir | endswith("/upper"))
-		and $c.Mounts == [] and $c.NetworkSettings.Networks.none != null
+		and $c.Mounts == [] and ($c.NetworkSettings.Networks.bridge.IPAddress | startswith("10.88."))
 		and ($c.LogPath | endswith("ctr.log")) and ($c.HostnamePath | endswith("hostname"))'
 	# the pid is the container's init, on this host
 	[ "$(cat /proc/"$(berth inspect -f '{{.State.Pid}}' web)"/comm)" = sleep ]
