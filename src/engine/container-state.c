@@ -243,6 +243,9 @@ int berth_ctr_rename(struct berth_engine *e, const char *ref, const char *name, 
 		r = berth_error_setx(err, EINVAL, "Renaming a container with the same name as its current name");
 	else
 		r = berth_ctr_db_rename(e->store->db, c.id, name, err);
+	/* the peers on its networks know it by the new name (container-network.c) */
+	if (r == 0)
+		r = berth_net_rename(e->net, c.id, name, err);
 	berth_ctr_release(&c);
 	return r;
 }

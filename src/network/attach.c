@@ -111,6 +111,29 @@ out:
 	return r;
 }
 
+int berth_net_rename(struct berth_net *n, const char *ctr_id, const char *name, struct berth_error *err)
+{
+	struct berth_endpoint *eps = NULL;
+	size_t n_eps = 0;
+	_cleanup_close_ int lock = -EBADF;
+	int r;
+
+	if ((r = berth_net_db_endpoints(n, ctr_id, NULL, &eps, &n_eps, err)) < 0 || n_eps == 0)
+		goto out;
+	if ((r = berth_net_db_endpoint_rename(n, ctr_id, name, err)) < 0)
+		goto out;
+	if ((lock = berth_net_lock(n, err)) < 0) {
+		r = lock;
+		goto out;
+	}
+	for (size_t i = 0; i < n_eps && r == 0; i++)
+		if (is_user_network(&eps[i]))
+			r = berth_net_rewrite_hosts_of_network(n, eps[i].network_id, err);
+out:
+	berth_endpoint_array_free(eps, n_eps);
+	return r;
+}
+
 static int write_sysctl(const char *path, struct berth_error *err)
 {
 	char cur[8] = "";
@@ -221,6 +244,35 @@ static bool port_free(uint32_t host_ip, uint16_t port, const char *proto)
 	return bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno != EADDRINUSE;
 }
 
+/*
+ * A container's ports into (or out of) the maps: incremental; when adding
+ * fails (the table gone, an element a crash left under the same key), a
+ * rebuild from the database.  Under the network lock.
+ */
+static int program_ports(struct berth_net *n, const char *ctr_id, bool add, struct berth_error *err)
+{
+	_cleanup_error_ struct berth_error first = BERTH_ERROR_INIT;
+	_cleanup_free_ struct berth_port_mapping *m = NULL;
+	_cleanup_free_ struct berth_nft_port *np = NULL;
+	_cleanup_free_ uint32_t *ips = NULL;
+	_cleanup_strv_free_ char **ids = NULL;
+	_cleanup_free_ char *text = NULL;
+	size_t count = 0;
+	int r;
+
+	if ((r = berth_net_db_ports(n, ctr_id, &m, &ips, &ids, &count, err)) < 0)
+		return r;
+	np = berth_xcalloc(count + 1, sizeof(*np));
+	for (size_t i = 0; i < count; i++)
+		np[i] = (struct berth_nft_port){ m[i].host_ip, m[i].host_port, m[i].proto, ips[i], m[i].ctr_port, ids[i] };
+	text = berth_nft_ports_command(n->table, add, np, count);
+	if (count && berth_nft_run(text, &first) == 0)
+		return 0;
+	if (!add)
+		return berth_error_setx(err, first.code ? first.code : EIO, "%s", first.msg ? first.msg : "nothing to delete");
+	return berth_net_sync_rules(n, err);
+}
+
 static int publish(struct berth_net *n, const char *ctr_id, const char *ctr_name, uint32_t ip,
 		   const struct berth_port_spec *ports, size_t n_ports, struct berth_error *err)
 {
@@ -245,7 +297,7 @@ static int publish(struct berth_net *n, const char *ctr_id, const char *ctr_name
 	if ((r = berth_net_db_ports_release(n, ctr_id, err)) < 0 ||
 	    (r = berth_net_db_ports_reserve(n, ctr_id, ctr_name, ip, ports, n_ports, port_free, err)) < 0)
 		return r;
-	if ((r = berth_net_sync_rules(n, err)) < 0) {
+	if ((r = program_ports(n, ctr_id, true, err)) < 0) {
 		_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
 		berth_net_db_ports_release(n, ctr_id, &ignore);
 	}
@@ -304,9 +356,14 @@ int berth_net_detach(struct berth_net *n, const char *ctr_id, struct berth_error
 	free(ports);
 	if (n_ports) {
 		_cleanup_close_ int lock = berth_net_lock(n, err);
+		_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
 		if (lock < 0)
 			return lock;
-		if ((r = berth_net_db_ports_release(n, ctr_id, err)) < 0 || (r = berth_net_sync_rules(n, err)) < 0)
+		/* out of the maps while the rows still say what to delete; a rebuild after the rows go if that fails */
+		int deleted = program_ports(n, ctr_id, false, &ignore);
+		if ((r = berth_net_db_ports_release(n, ctr_id, err)) < 0)
+			return r;
+		if (deleted < 0 && (r = berth_net_sync_rules(n, err)) < 0)
 			return r;
 	}
 	/*

@@ -495,6 +495,18 @@ int berth_net_db_endpoint_insert(struct berth_net *n, const struct berth_network
 	return r;
 }
 
+int berth_net_db_endpoint_rename(struct berth_net *n, const char *ctr_id, const char *name, struct berth_error *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = prepare(n->h, "UPDATE net_endpoints SET name = ? WHERE container_id = ?", &st, err)) < 0)
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ctr_id, -1, SQLITE_STATIC);
+	return step_done(n->h, st, "rename a lease", err);
+}
+
 int berth_net_db_endpoint_delete(struct berth_net *n, const char *ctr_id, const char *network_id,
 				 struct berth_error *err)
 {

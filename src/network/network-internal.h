@@ -38,6 +38,7 @@ int berth_net_db_endpoints(struct berth_net *n, const char *ctr_id, const char *
 int berth_net_db_endpoint_insert(struct berth_net *n, const struct berth_network *net, const char *ctr_id,
 				 const char *name, const char *hostname, char *const *aliases, uint32_t *ret_ip,
 				 int *ret_ifnum, struct berth_error *err);
+int berth_net_db_endpoint_rename(struct berth_net *n, const char *ctr_id, const char *name, struct berth_error *err);
 int berth_net_db_endpoint_delete(struct berth_net *n, const char *ctr_id, const char *network_id,
 				 struct berth_error *err);
 /* Containers holding a lease or a published port (NULL-terminated, distinct). */

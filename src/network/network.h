@@ -122,6 +122,9 @@ int berth_net_endpoint_add(struct berth_net *n, const char *ctr_id, const char *
 /* Give back the lease on one network (network_ref) or on all (NULL), and rewrite the peers' hosts files. */
 int berth_net_endpoint_remove(struct berth_net *n, const char *ctr_id, const char *network_ref,
 			      struct berth_error *err);
+/* A container has a new name: its leases say so, its peers' hosts files too. */
+int berth_net_rename(struct berth_net *n, const char *ctr_id, const char *name, struct berth_error *err);
+
 /* A container's leases, by ifnum. */
 int berth_net_endpoints(struct berth_net *n, const char *ctr_id, struct berth_endpoint **ret, size_t *ret_n,
 			struct berth_error *err);

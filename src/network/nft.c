@@ -90,6 +90,30 @@ char *berth_nft_ruleset(const char *table, const struct berth_nft_network *nets,
 	return text;
 }
 
+char *berth_nft_ports_command(const char *table, bool add, const struct berth_nft_port *ports, size_t n)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		char host[16], ctr[16];
+		const struct berth_nft_port *p = &ports[i];
+		fprintf(f, "%s element ip %s %s { ", add ? "add" : "delete", table, p->host_ip ? "ports-addr" : "ports-any");
+		if (p->host_ip)
+			fprintf(f, "%s . ", berth_ipv4_format(p->host_ip, host));
+		fprintf(f, "%s . %u", p->proto, p->host_port);
+		if (add)
+			fprintf(f, " comment \"%.12s\" : %s . %u", p->ctr_id ? p->ctr_id : "", berth_ipv4_format(p->ctr_ip, ctr),
+				p->ctr_port);
+		fprintf(f, " }\n");
+	}
+	fclose(f);
+	return text ? text : berth_xstrdup("");
+}
+
 static int run(const char *commands, char **ret_output, struct berth_error *err)
 {
 	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);

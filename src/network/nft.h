@@ -42,6 +42,13 @@ struct berth_nft_port {
 char *berth_nft_ruleset(const char *table, const struct berth_nft_network *nets, size_t n_nets,
 			const struct berth_nft_port *ports, size_t n_ports);
 
+/*
+ * One container's ports added to (or deleted from) the maps of an existing
+ * table, in one transaction: cheaper than a rebuild (an add is ~0.3 ms; a
+ * table swap waits for RCU grace periods).  malloc'd; "" when n is 0.
+ */
+char *berth_nft_ports_command(const char *table, bool add, const struct berth_nft_port *ports, size_t n);
+
 /* Run nft(8) commands through libnftables; nft's own message on failure. */
 int berth_nft_run(const char *commands, struct berth_error *err);
 

@@ -41,7 +41,7 @@ teardown() {
 		and $c.HostConfig.NetworkMode == "bridge" and ($c.HostConfig | has("Path") | not)
 		and $c.HostConfig.AutoRemove == false and $c.RestartCount == 0
 		and $c.GraphDriver.Name == "overlay" and ($c.GraphDriver.Data.UpperDir | endswith("/upper"))
-		and $c.Mounts == [] and ($c.NetworkSettings.Networks.bridge.IPAddress | startswith("10."))
+		and $c.Mounts == [] and ($c.NetworkSettings.Networks.bridge.IPAddress | startswith("10.88."))
 		and ($c.LogPath | endswith("ctr.log")) and ($c.HostnamePath | endswith("hostname"))'
 	# the pid is the container's init, on this host
 	[ "$(cat /proc/"$(berth inspect -f '{{.State.Pid}}' web)"/comm)" = sleep ]

@@ -231,7 +231,7 @@ exited() {
 	echo "$output" | jq -e --arg id "${id:0:12}" '
 		.ID == $id and .Names == "fmt" and .Image == "busybox" and .Command == "\"sleep 1000\""
 		and .State == "running" and (.Status | startswith("Up ")) and .Labels == "a=1,b=2"
-		and .Ports == "" and .Size == "0B" and .Networks == "none" and .LocalVolumes == "0"
+		and .Ports == "" and .Size == "0B" and .Networks == "bridge" and .LocalVolumes == "0"
 		and (.RunningFor | endswith(" ago")) and (.CreatedAt | length > 0)'
 	# docker's keys, sorted
 	[ "$(echo "$output" | jq -c 'keys_unsorted')" = '["Command","CreatedAt","ID","Image","Labels","LocalVolumes","Mounts","Names","Networks","Ports","RunningFor","Size","State","Status"]' ]

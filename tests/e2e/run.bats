@@ -344,20 +344,20 @@ leftovers() {
 
 # --- network ------------------------------------------------------------------
 
-@test "run --network: bridge by default (eth0 and lo), none (lo only), host (the host's)" {
-	run -0 berth run --rm busybox sh -c 'ls /sys/class/net | sort | tr "\n" " "'
-	assert_output_is "eth0 lo "
+@test "run --network none|host; the default is the bridge (network.bats has the rest)" {
 	run -0 berth run --rm --network none busybox ls /sys/class/net
 	assert_output_is lo
-	host_ifs=$(ls /sys/class/net | sort | tr '\n' ' ')
-	run -0 berth run --rm --network host busybox sh -c 'ls /sys/class/net | sort | tr "\n" " "'
+	# a veth of a container just gone may linger a moment (the kernel frees it): not counted
+	# (through netlink: the host's /sys may be another namespace's when the suite runs in one)
+	host_ifs=$(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep -v '^vb' | sort | tr '\n' ' ')
+	run -0 berth run --rm --network host busybox sh -c 'ls /sys/class/net | grep -v "^vb" | sort | tr "\n" " "'
 	assert_output_is "$host_ifs"
 	run -0 berth run --rm --net=host busybox hostname
 	assert_output_is "$(hostname)"
-	run -0 berth run --rm --network bridge busybox sh -c 'ls /sys/class/net | sort | tr "\n" " "'
-	assert_output_is "eth0 lo "
-	run -125 berth run --rm --network nosuchnet busybox true
-	assert_output_contains nosuchnet
+	run -0 berth run --rm busybox ls /sys/class/net
+	assert_output_is $'eth0\nlo'
+	run -0 berth run --rm --network bridge busybox ls /sys/class/net
+	assert_output_is $'eth0\nlo'
 }
 
 # --- stdin, terminal ----------------------------------------------------------

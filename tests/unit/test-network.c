@@ -188,6 +188,17 @@ static void test_nft_text(void)
 	TAP_OK(strstr(t, "ip saddr 10.89.0.0/24 oifname") == NULL && strstr(t, "oifname \"br-1\" ip saddr 127.0.0.0/8 masquerade"));
 	TAP_OK(strstr(t, "iifname \"berth0\" oifname { \"br-1\" } drop") != NULL);
 	TAP_OK(strstr(t, "fib daddr type local jump ports") != NULL);
+	{
+		_cleanup_free_ char *add = berth_nft_ports_command("berth_t", true, ports, 2);
+		_cleanup_free_ char *del = berth_nft_ports_command("berth_t", false, ports, 2);
+		_cleanup_free_ char *none = berth_nft_ports_command("berth_t", true, NULL, 0);
+		TAP_OK(strcmp(add, "add element ip berth_t ports-any { tcp . 18080 comment \"0123456789ab\" : 10.88.0.2 . 80 }\n"
+				   "add element ip berth_t ports-addr { 127.0.0.1 . udp . 18081 comment \"fedcba987654\" : "
+				   "10.88.0.3 . 53 }\n") == 0);
+		TAP_OK(strcmp(del, "delete element ip berth_t ports-any { tcp . 18080 }\n"
+				   "delete element ip berth_t ports-addr { 127.0.0.1 . udp . 18081 }\n") == 0);
+		TAP_OK(strcmp(none, "") == 0);
+	}
 	/* no elements line for an empty map (nft rejects "elements = { }") */
 	TAP_OK(strstr(empty, "elements") == NULL && strstr(empty, "oifname {") == NULL);
 }
@@ -308,6 +319,10 @@ static void test_leases(bool own_netns)
 	TAP_OK(berth_net_endpoint_remove(n, a, NULL, &err) == 0);
 	TAP_OK(berth_net_endpoint_add(n, c, "small", "c", "hc", NULL, &ep, &err) == 0 && (ep.ip & 0xff) == 2);
 	berth_endpoint_release(&ep);
+	/* a rename reaches the leases (and the peers' hosts files) */
+	TAP_OK(berth_net_rename(n, c, "c2", &err) == 0 && berth_net_endpoints(n, c, &all, &n_all, &err) == 0 &&
+	       n_all == 1 && strcmp(all[0].name, "c2") == 0);
+	berth_endpoint_array_free(all, n_all);
 	TAP_OK(berth_net_endpoint_remove(n, b, "small", &err) == 0 && berth_net_endpoints(n, b, &all, &n_all, &err) == 0 &&
 	       n_all == 1 && strcmp(all[0].network_name, "bridge") == 0);
 	berth_endpoint_array_free(all, n_all);
