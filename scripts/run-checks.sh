@@ -7,7 +7,7 @@
 #
 # Environment: ASAN_BUILD=DIR also runs the unit tests of a sanitizer build; E2E=0 skips the bats suite; VM=0 skips the VM tests (cgroup v2, systemd), SYSTEMD_VM=0 only the systemd one; BATS_FILTER=REGEX passes -f to bats;
 # BATS_TEST_TIMEOUT (default 60) bounds each e2e test, E2E_TIMEOUT (default
-# 1800) the whole suite.
+# 2400) the whole suite; E2E_NETNS=0 runs it in the host's network namespace.
 set -uo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -74,14 +74,19 @@ if [ "${E2E:-1}" != 0 ]; then
 	# keep a reader waiting forever.  `timeout` signals its whole process
 	# group, so a hung suite is stopped with everything it started.
 	: >"$results/e2e.tap"
+	# In a network namespace of its own (loopback up): the bridges, veths and
+	# nftables tables the engine's tests make never touch the host's network,
+	# and whatever a failed test leaves there ends with the suite.
+	netns=(unshare --net -- sh -c 'ip link set lo up && exec "$@"' sh)
+	[ "${E2E_NETNS:-1}" != 0 ] || netns=()
 	BERTH_BUILD=$build BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-60} \
-		timeout -k 10 "${E2E_TIMEOUT:-1800}" bats "${bats_args[@]}" "$top/tests/e2e" \
+		timeout -k 10 "${E2E_TIMEOUT:-2400}" "${netns[@]}" bats "${bats_args[@]}" "$top/tests/e2e" \
 		>"$results/e2e.tap" 2>&1 </dev/null &
 	bats_pid=$!
 	tail -n +1 -f --pid="$bats_pid" "$results/e2e.tap"
 	bats_rc=0
 	wait "$bats_pid" || bats_rc=$?
-	[ "$bats_rc" -ne 124 ] || echo "# e2e suite stopped after ${E2E_TIMEOUT:-1800}s"
+	[ "$bats_rc" -ne 124 ] || echo "# e2e suite stopped after ${E2E_TIMEOUT:-2400}s"
 	count_tap "$results/e2e.tap"
 	# bats died before reporting every planned test: count the missing ones.
 	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$results/e2e.tap" | head -n1)

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "engine/container-info.h"
+#include "engine/container-network.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
@@ -326,7 +327,7 @@ static json_t *make_row(struct berth_engine *e, const struct berth_ctr *c, bool 
 	_cleanup_free_ char *quoted = go_quote(shown), *image = image_column(e, c, trunc);
 	_cleanup_free_ char *status = berth_ctr_status_string(c, now), *since = berth_human_duration(now - c->created);
 	_cleanup_free_ char *running_for = berth_xasprintf("%s ago", since), *labels = labels_column(c);
-	_cleanup_free_ char *mounts = NULL, *size_s = NULL;
+	_cleanup_free_ char *mounts = NULL, *size_s = NULL, *ports = berth_ctr_ports_string(e, c);
 	char at[64], volumes[16], rw_s[32] = "0B", rootfs_s[32];
 	int n_volumes = 0;
 
@@ -345,7 +346,7 @@ static json_t *make_row(struct berth_engine *e, const struct berth_ctr *c, bool 
 	/* docker's --format json keys, in its (sorted) order */
 	return json_pack("{ss ss ss ss ss ss ss ss ss ss ss ss ss ss}", "Command", quoted, "CreatedAt", at, "ID", id,
 			 "Image", image, "Labels", labels, "LocalVolumes", volumes, "Mounts", mounts, "Names", c->name,
-			 "Networks", network_mode(c), "Ports", "", "RunningFor", running_for, "Size",
+			 "Networks", network_mode(c), "Ports", ports ? ports : "", "RunningFor", running_for, "Size",
 			 size_s ? size_s : "0B", "State", berth_ctr_state_to_string(c->state), "Status", status);
 }
 
