@@ -72,6 +72,7 @@ bench: build
 	BERTH=$(abspath $(BUILD))/src/cmd/berth/berth bench/load.sh
 	BERTH_CLI=$(abspath $(BUILD))/src/cmd/berth/berth bench/engine.sh
 	BERTH=$(abspath $(BUILD))/src/cmd/berth/berth bench/pull.sh
+	BERTH_CLI=$(abspath $(BUILD))/src/cmd/berth/berth bench/network.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) bench/results
