@@ -130,9 +130,18 @@ static int write_file_atomic(int dirfd, const char *name, const void *data, size
 		unlinkat(dirfd, tmp, 0);
 		return berth_error_set(err, -r, "rename `%s` to `%s`", tmp, name);
 	}
-	/* Make the rename itself durable. */
-	if (durable && !slash)
-		fsync(dirfd == AT_FDCWD ? fd : dirfd);
+	/*
+	 * Make the rename itself durable: fsync the directory holding name,
+	 * opened for reading (dirfd may be O_PATH, on which fsync fails).
+	 */
+	if (durable) {
+		_cleanup_free_ char *parent = slash ? berth_xstrndup(name, (size_t)(slash - name)) : NULL;
+		_cleanup_close_ int pfd = openat(dirfd, parent ? (*parent ? parent : "/") : ".",
+						 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (pfd < 0 || fsync(pfd) < 0)
+			return berth_error_set(err, errno, "fsync the directory of `%s`", name);
+	}
 	return 0;
 }
 
