@@ -298,7 +298,7 @@ int berth_db_open(const char *path, struct berth_db **ret, struct berth_error *e
 	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
 	r = set_wal(db, err);
 	if (r >= 0)
-		r = exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL", err);
+		r = exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", err);
 	if (r >= 0)
 		r = migrate(db, err);
 	if (r < 0) {

@@ -130,9 +130,14 @@ static int write_file_atomic(int dirfd, const char *name, const void *data, size
 		unlinkat(dirfd, tmp, 0);
 		return berth_error_set(err, -r, "rename `%s` to `%s`", tmp, name);
 	}
-	/* Make the rename itself durable. */
-	if (durable && !slash)
-		fsync(dirfd == AT_FDCWD ? fd : dirfd);
+	/* Make the rename itself durable: the directory, opened for reading (dirfd may be O_PATH) */
+	if (durable) {
+		_cleanup_free_ char *dir = slash ? berth_xasprintf("%.*s", (int)(slash - name), name) : NULL;
+		_cleanup_close_ int dfd = openat(dirfd, dir ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd >= 0)
+			fsync(dfd);
+	}
 	return 0;
 }
 
