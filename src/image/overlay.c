@@ -192,16 +192,18 @@ static int prepare_dirs(const char *upper, const char *work, const char *target,
 }
 
 /*
- * A volatile mount that was never unmounted (a crash) leaves this in its work
- * dir, and overlayfs refuses the dir until it goes: its upper dir may have
- * lost writes, which a volatile (--rm) container accepted from the start.
+ * A volatile mount leaves work/incompat/volatile in its work dir (unmounted
+ * cleanly or not: overlayfs cannot tell), and refuses the dir until it goes,
+ * since the upper dir may have lost writes: which a volatile (--rm)
+ * container accepted from the start.
  */
 static void drop_volatile_mark(const char *work)
 {
+	_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
 	_cleanup_close_ int fd = open(work, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (fd >= 0 && unlinkat(fd, "work/incompat/volatile", AT_REMOVEDIR) == 0)
-		unlinkat(fd, "work/incompat", AT_REMOVEDIR);
+	if (fd >= 0)
+		berth_rm_rf_at(fd, "work/incompat", &ignore);
 }
 
 int berth_overlay_mount(struct berth_store *s, char *const *chain_ids, size_t n, const char *upper_dir,
