@@ -1,12 +1,12 @@
 #include "cloned-binary.h"
 
 #include <errno.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/memfd.h>
 #include <linux/mount.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +71,8 @@ static bool from_sealed_overlay(int exe)
 	if (known >= 0)
 		return known;
 	env = getenv(SEALED_MOUNT_ENV);
-	known = env && *env && fstatfs(exe, &sf) == 0 && (unsigned long)sf.f_type == OVERLAYFS_SUPER_MAGIC && mount_id(exe) != 0 &&
-		strtoull(env, NULL, 10) == mount_id(exe);
+	known = env && *env && fstatfs(exe, &sf) == 0 && (unsigned long)sf.f_type == OVERLAYFS_SUPER_MAGIC &&
+		mount_id(exe) != 0 && strtoull(env, NULL, 10) == mount_id(exe);
 	unsetenv(SEALED_MOUNT_ENV);
 	return known;
 }
