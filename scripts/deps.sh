@@ -10,7 +10,7 @@ build_pkgs=(
 	build-essential meson ninja-build pkg-config
 	libjansson-dev libseccomp-dev libcap-dev libarchive-dev
 	libcurl4-openssl-dev libssl-dev libsqlite3-dev libmnl-dev libnftables-dev
-	zlib1g-dev libzstd-dev libisal-dev libsystemd-dev musl-tools
+	zlib1g-dev libzstd-dev liblzma-dev libbz2-dev libisal-dev libsystemd-dev musl-tools
 )
 test_pkgs=(
 	bats jq busybox-static runc crun containerd podman util-linux procps

@@ -194,6 +194,9 @@ int berth_cgroup_v2_stats(struct berth_cgroup *cg, json_t **ret, struct berth_er
 int berth_cgroup_v1_oom_count(struct berth_cgroup *cg, uint64_t *ret, struct berth_error *err);
 int berth_cgroup_v2_oom_count(struct berth_cgroup *cg, uint64_t *ret, struct berth_error *err);
 
+/* sd-bus-load.c: opens libsystemd.so.0 once; 0, or ELIBACC saying why not.  Thread-safe. */
+int berth_sd_bus_load(struct berth_error *err);
+
 /* cgroup-systemd.c */
 
 /* 0 when the systemd driver can work here; ENOTSUP saying why not (no libsystemd, systemd not PID 1). */

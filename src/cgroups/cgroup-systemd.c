@@ -164,6 +164,8 @@ static int bus_connect(struct berth_cgroup *cg, struct berth_error *err)
 
 	if (cg->bus)
 		return 0;
+	if ((r = berth_sd_bus_load(err)) < 0)
+		return r;
 	r = sd_bus_open_system(&bus);
 	if (r >= 0) {
 		cg->bus = bus;

@@ -1042,7 +1042,11 @@ int berth_ctr_copy_to_tar(struct berth_engine *e, const char *ref, int in_fd, co
 	if (fstat(dfd, &st) < 0 || !S_ISDIR(st.st_mode))
 		return berth_error_setx(err, ENOTDIR, "extraction point is not a directory");
 	a = archive_read_new();
-	archive_read_support_filter_all(a);
+	/* docker's set (DecompressStream); filter_all would also link lz4, lzo, lrzip... */
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_zstd(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
 	if (archive_read_open_fd(a, in_fd, COPY_BUF) != ARCHIVE_OK)

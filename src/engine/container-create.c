@@ -135,9 +135,10 @@ static int write_etc_files(int ctr_fd, const char *hostname, bool host_network, 
 		free(resolv);
 		resolv = next;
 	}
-	if ((r = berth_write_file_atomic(ctr_fd, "hostname", name, strlen(name), 0644, err)) < 0 ||
-	    (r = berth_write_file_atomic(ctr_fd, "hosts", hosts, strlen(hosts), 0644, err)) < 0 ||
-	    (r = berth_write_file_atomic(ctr_fd, "resolv.conf", resolv, strlen(resolv), 0644, err)) < 0)
+	/* not fsynced, as config.json (docs/engine.md, "Durability") */
+	if ((r = berth_write_file_replace(ctr_fd, "hostname", name, strlen(name), 0644, err)) < 0 ||
+	    (r = berth_write_file_replace(ctr_fd, "hosts", hosts, strlen(hosts), 0644, err)) < 0 ||
+	    (r = berth_write_file_replace(ctr_fd, "resolv.conf", resolv, strlen(resolv), 0644, err)) < 0)
 		return r;
 	return 0;
 }
@@ -301,7 +302,9 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	if ((r = berth_mkdir_p(rootfs, 0700, err)) < 0)
 		return r;
 	(void)run;
-	if ((r = berth_overlay_mount(e->store, chains, img->n_layers, upper, work, rootfs, &driver, err)) < 0)
+	/* --rm: the writable layer goes with the container, no sync of it (overlay.h) */
+	if ((r = berth_overlay_mount_flags(e->store, chains, img->n_layers, upper, work, rootfs,
+					   req->auto_remove ? BERTH_OVERLAY_VOLATILE : 0, &driver, err)) < 0)
 		return r;
 	ctr_fd = open(ctr, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -374,7 +377,12 @@ static int prepare(struct berth_engine *e, const struct berth_create_request *re
 	json_object_set_new(*ret_record, "Mounts", berth_volume_mounts_json(e, user_mounts, n_user_mounts));
 	berth_ctr_net_record(req, image_config, *ret_record);
 	text = json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	r = berth_write_file_atomic(ctr_fd, "config.json", text, strlen(text), 0600, err);
+	/*
+	 * Not fsynced: a container is durable no further than its row
+	 * (synchronous=NORMAL, image-db.c); a power cut within seconds of the
+	 * create may lose either, and `berth rm` copes with what is left.
+	 */
+	r = berth_write_file_replace(ctr_fd, "config.json", text, strlen(text), 0600, err);
 out:
 	berth_volume_mounts_free(user_mounts, n_user_mounts);
 	json_decref(spec);

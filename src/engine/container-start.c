@@ -40,6 +40,8 @@ int berth_ctr_mount_rootfs(struct berth_engine *e, const struct berth_ctr *c, st
 	_cleanup_strv_free_ char **chains = NULL;
 	struct berth_image img = { 0 };
 	enum berth_rootfs_driver driver;
+	/* --rm: the writable layer goes with the container, no sync of it (overlay.h) */
+	bool auto_remove = json_is_true(json_object_get(json_object_get(c->config, "HostConfig"), "AutoRemove"));
 	int r;
 
 	if (is_mount_root(rootfs))
@@ -50,7 +52,8 @@ int berth_ctr_mount_rootfs(struct berth_engine *e, const struct berth_ctr *c, st
 		berth_strv_push(&chains, img.layers[i].chain_id);
 	r = berth_mkdir_p(rootfs, 0700, err);
 	if (r == 0)
-		r = berth_overlay_mount(e->store, chains, img.n_layers, upper, work, rootfs, &driver, err);
+		r = berth_overlay_mount_flags(e->store, chains, img.n_layers, upper, work, rootfs,
+					      auto_remove ? BERTH_OVERLAY_VOLATILE : 0, &driver, err);
 	berth_image_release(&img);
 	return r;
 }

@@ -112,7 +112,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Every syscall name libseccomp knows on the arches, sorted, without duplicates. */
-static char **known_syscalls(const struct arch *arches)
+static char **scan_syscalls(const struct arch *arches)
 {
 	_cleanup_strv_free_ char **names = NULL;
 	size_t n, out = 0;
@@ -154,6 +154,44 @@ static json_t *rule(const char *name, const char *action, json_t *args)
 	if (args)
 		json_object_set_new(r, "args", args);
 	return r;
+}
+
+char **berth_seccomp_known_syscalls_scan(void)
+{
+	return scan_syscalls(native_arches());
+}
+
+/*
+ * The scan asks libseccomp about every number on each arch, ~1.5 ms, for
+ * each container.  With libseccomp linked statically its tables are fixed at
+ * build time, so the build runs the scan once (gen-known-syscalls.c) and
+ * compiles the result in; the test suite checks that both agree.
+ */
+#if BERTH_HAVE_KNOWN_SYSCALLS
+#include "engine/seccomp-known-syscalls.h"
+
+static char **known_syscalls(const struct arch *arches)
+{
+	const struct scmp_version *v = seccomp_version();
+	char **names = NULL;
+
+	if (arches != native_arches() || !v || v->major != KNOWN_SYSCALLS_MAJOR || v->minor != KNOWN_SYSCALLS_MINOR ||
+	    v->micro != KNOWN_SYSCALLS_MICRO || seccomp_arch_native() != KNOWN_SYSCALLS_ARCH)
+		return scan_syscalls(arches);
+	for (size_t i = 0; known_syscall_names[i]; i++)
+		berth_strv_push(&names, known_syscall_names[i]);
+	return names;
+}
+#else
+static char **known_syscalls(const struct arch *arches)
+{
+	return scan_syscalls(arches);
+}
+#endif
+
+char **berth_seccomp_known_syscalls(void)
+{
+	return known_syscalls(native_arches());
 }
 
 json_t *berth_seccomp_default_profile(char *const *caps)

@@ -18,3 +18,11 @@
 
 /* The linux.seccomp object for a container whose bounding set is caps ("CAP_…", NULL-terminated). */
 json_t *berth_seccomp_default_profile(char *const *caps);
+
+/*
+ * The syscall names libseccomp knows on the native arches, sorted: what the
+ * profile starts from (a table made at build time where libseccomp is
+ * linked statically), and the same asked of libseccomp now (the build, tests).
+ */
+char **berth_seccomp_known_syscalls(void);
+char **berth_seccomp_known_syscalls_scan(void);

@@ -21,7 +21,7 @@ bool berth_digest_is_valid(const char *s);
 /* The hex part of a valid digest (a pointer into s). */
 const char *berth_digest_hex(const char *digest);
 
-/* Opaque streaming SHA-256 (OpenSSL EVP underneath). */
+/* Opaque streaming SHA-256 (OpenSSL's SHA256_* underneath). */
 struct berth_sha256;
 struct berth_sha256 *berth_sha256_new(void);
 void berth_sha256_update(struct berth_sha256 *h, const void *buf, size_t len);

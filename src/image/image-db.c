@@ -16,6 +16,8 @@
 
 #define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 30000
+/* pages of WAL that trigger a checkpoint at commit (SQLite's default: 1000) */
+#define WAL_CHECKPOINT_PAGES "128"
 
 struct berth_db {
 	sqlite3 *h;
@@ -296,9 +298,27 @@ int berth_db_open(const char *path, struct berth_db **ret, struct berth_error *e
 		return r;
 	}
 	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+	/*
+	 * Each berth command is a short process, most often the database's only
+	 * connection: closing would checkpoint the WAL into the database (two
+	 * fsyncs) and delete it, for the next command to create it again (a
+	 * directory and a header fsync).  The WAL stays instead, checkpointed
+	 * as it grows past WAL_CHECKPOINT_PAGES: few, since an opener that finds
+	 * no other connection reads all of it to rebuild its index.
+	 */
+	sqlite3_db_config(db->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	r = set_wal(db, err);
+	/*
+	 * synchronous=NORMAL, WAL's usual setting: commits are not fsynced,
+	 * checkpoints are.  The database stays consistent whatever happens; a
+	 * power cut (not a crash of berth) may roll back the last commits.
+	 * Every file a row names (blobs, layers) is fsynced before the row is
+	 * written, so a lost commit leaves unrecorded files, which prune
+	 * removes, never a row without its files.  docs/engine.md, "Durability".
+	 */
 	if (r >= 0)
-		r = exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL", err);
+		r = exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint="
+			     WAL_CHECKPOINT_PAGES, err);
 	if (r >= 0)
 		r = migrate(db, err);
 	if (r < 0) {

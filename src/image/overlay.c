@@ -75,7 +75,7 @@ static char *lowerdir_option(char *const *chain_ids, size_t n)
 
 /* Configure and create the superblock: lower dirs resolve relative to layers/, our cwd meanwhile. */
 static int overlay_create(struct berth_store *s, int fsfd, const char *lower, const char *upper, const char *work,
-			  struct berth_error *err)
+			  unsigned flags, struct berth_error *err)
 {
 	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int r = 0, saved;
@@ -94,6 +94,9 @@ static int overlay_create(struct berth_store *s, int fsfd, const char *lower, co
 	/* layers are shared by many mounts: no inode index tying a lower dir to one upper (docker does the same) */
 	if (r == 0 && fsconfig(fsfd, FSCONFIG_SET_STRING, "index", "off", 0) < 0)
 		r = fs_error(fsfd, errno, "overlay index=off", err);
+	/* best effort: kernels before 5.10 have no volatile, and sync as before */
+	if (r == 0 && upper && (flags & BERTH_OVERLAY_VOLATILE))
+		(void)fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0);
 	if (r == 0 && fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		r = fs_error(fsfd, errno, "create the overlay", err);
 	saved = errno;
@@ -104,7 +107,7 @@ static int overlay_create(struct berth_store *s, int fsfd, const char *lower, co
 }
 
 static int overlay_mount(struct berth_store *s, char *const *chain_ids, size_t n, const char *upper, const char *work,
-			 const char *target, struct berth_error *err)
+			 const char *target, unsigned flags, struct berth_error *err)
 {
 	_cleanup_free_ char *lower = lowerdir_option(chain_ids, n);
 	_cleanup_close_ int fsfd = -EBADF, mfd = -EBADF;
@@ -113,7 +116,7 @@ static int overlay_mount(struct berth_store *s, char *const *chain_ids, size_t n
 	fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fsfd < 0)
 		return berth_error_set(err, errno, "fsopen overlay");
-	r = overlay_create(s, fsfd, lower, upper, work, err);
+	r = overlay_create(s, fsfd, lower, upper, work, flags, err);
 	if (r < 0)
 		return r;
 	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, upper ? 0 : MOUNT_ATTR_RDONLY);
@@ -188,9 +191,31 @@ static int prepare_dirs(const char *upper, const char *work, const char *target,
 	return r;
 }
 
+/*
+ * A volatile mount leaves work/incompat/volatile in its work dir (unmounted
+ * cleanly or not: overlayfs cannot tell), and refuses the dir until it goes,
+ * since the upper dir may have lost writes: which a volatile (--rm)
+ * container accepted from the start.
+ */
+static void drop_volatile_mark(const char *work)
+{
+	_cleanup_error_ struct berth_error ignore = BERTH_ERROR_INIT;
+	_cleanup_close_ int fd = open(work, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0)
+		berth_rm_rf_at(fd, "work/incompat", &ignore);
+}
+
 int berth_overlay_mount(struct berth_store *s, char *const *chain_ids, size_t n, const char *upper_dir,
 			const char *work_dir, const char *target, enum berth_rootfs_driver *ret_driver,
 			struct berth_error *err)
+{
+	return berth_overlay_mount_flags(s, chain_ids, n, upper_dir, work_dir, target, 0, ret_driver, err);
+}
+
+int berth_overlay_mount_flags(struct berth_store *s, char *const *chain_ids, size_t n, const char *upper_dir,
+			      const char *work_dir, const char *target, unsigned flags,
+			      enum berth_rootfs_driver *ret_driver, struct berth_error *err)
 {
 	const char *forced = getenv("BERTH_ROOTFS_DRIVER");
 	_cleanup_error_ struct berth_error overlay_err = BERTH_ERROR_INIT;
@@ -209,12 +234,14 @@ int berth_overlay_mount(struct berth_store *s, char *const *chain_ids, size_t n,
 	r = prepare_dirs(upper_dir, work_dir, target, err);
 	if (r < 0)
 		return berth_error_prefix(err, "mount \"%s\"", target);
+	if (upper_dir && (flags & BERTH_OVERLAY_VOLATILE))
+		drop_volatile_mark(work_dir);
 
 	if (!forced || strcmp(forced, "copy") != 0) {
 		if (!upper_dir && n == 1)
 			r = bind_mount(s->layers_fd, berth_digest_hex(chain_ids[0]), target, true, &overlay_err);
 		else
-			r = overlay_mount(s, chain_ids, n, upper_dir, work_dir, target, &overlay_err);
+			r = overlay_mount(s, chain_ids, n, upper_dir, work_dir, target, flags, &overlay_err);
 		if (r >= 0) {
 			if (ret_driver)
 				*ret_driver = BERTH_ROOTFS_OVERLAY;

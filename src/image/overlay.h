@@ -31,5 +31,19 @@ enum berth_rootfs_driver {
 int berth_overlay_mount(struct berth_store *s, char *const *chain_ids, size_t n, const char *upper_dir,
 			const char *work_dir, const char *target, enum berth_rootfs_driver *ret_driver,
 			struct berth_error *err);
+/*
+ * BERTH_OVERLAY_VOLATILE: overlayfs's "volatile" (Linux 5.10; ignored
+ * before): no sync of the upper filesystem, neither for fsync() in the
+ * container nor at unmount, where overlayfs otherwise syncs the whole
+ * filesystem the upper dir is on (milliseconds, far more when it is busy).
+ * For containers whose writes go with them (--rm), as podman does.
+ */
+#define BERTH_OVERLAY_VOLATILE (1U << 0)
+
+/* berth_overlay_mount() with BERTH_OVERLAY_* flags. */
+int berth_overlay_mount_flags(struct berth_store *s, char *const *chain_ids, size_t n, const char *upper_dir,
+			      const char *work_dir, const char *target, unsigned flags,
+			      enum berth_rootfs_driver *ret_driver, struct berth_error *err);
+
 /* Detach the mount at target (MNT_DETACH); a target that is not mounted is fine. */
 int berth_overlay_umount(const char *target, struct berth_error *err);

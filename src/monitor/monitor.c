@@ -308,7 +308,13 @@ static void reap(struct monitor *m)
 	}
 }
 
-static void write_exit_record(struct monitor *m)
+/*
+ * The record outlives a reboot (ps -a shows it), so it is fsynced, but after
+ * the attached clients have the exit code (the caller fsyncs the fd this
+ * returns, -1 if none): they wait on it, and an exit record a crash caught
+ * unsynced reads as no record, as if the crash had come a moment earlier.
+ */
+static int write_exit_record(struct monitor *m)
 {
 	char tmp[4096], rec[256];
 	struct timespec ts;
@@ -316,7 +322,7 @@ static void write_exit_record(struct monitor *m)
 	int fd;
 
 	if (!m->o->exit_path || plen + 5 > sizeof(tmp))
-		return;
+		return -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	memcpy(rec, "{\"exitCode\":", 12);
 	n = 12;
@@ -333,13 +339,12 @@ static void write_exit_record(struct monitor *m)
 	memcpy(tmp + plen, ".tmp", 5);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return;
-	/* the record outlives a reboot (ps -a shows it): make it durable before it is visible */
-	if (write(fd, rec, n) == (ssize_t)n && fsync(fd) == 0)
-		rename(tmp, m->o->exit_path);
-	else
-		unlink(tmp);
+		return -1;
+	if (write(fd, rec, n) == (ssize_t)n && rename(tmp, m->o->exit_path) == 0)
+		return fd;
+	unlink(tmp);
 	close(fd);
+	return -1;
 }
 
 static void run_exit_command(const struct monitor_options *o)
@@ -465,7 +470,7 @@ int monitor_run(const struct monitor_options *o)
 	struct monitor m;
 	struct timespec deadline = { 0 };
 	char code[16];
-	int r;
+	int exit_fd, r;
 
 	if ((r = setup(&m, o)) < 0) {
 		static const char msg[] = "berth-monitor: setup failed\n";
@@ -523,8 +528,12 @@ int monitor_run(const struct monitor_options *o)
 		log_json_flush(m.log_fd, &m.out_log);
 		log_json_flush(m.log_fd, &m.err_log);
 	}
-	write_exit_record(&m);
+	exit_fd = write_exit_record(&m);
 	say_goodbye(&m, code, fmt_int(code, m.exit_code));
+	if (exit_fd >= 0) {
+		fsync(exit_fd);
+		close(exit_fd);
+	}
 	run_exit_command(o);
 	return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "credentials.h"
+#include "curl-load.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/strv.h"
@@ -346,6 +347,8 @@ int reg_client_new(const char *domain, const struct berth_registry_options *opts
 	_cleanup_(reg_client_freep) struct reg_client *c = NULL;
 	int r;
 
+	if ((r = reg_curl_load(err)) < 0)
+		return r;
 	pthread_once(&curl_once, curl_init_once);
 	c = berth_xzalloc(sizeof(*c));
 	pthread_mutex_init(&c->auth_lock, NULL);

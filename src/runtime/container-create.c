@@ -223,7 +223,9 @@ static int spawn_init(const struct berth_create_options *o, struct berth_launch 
 	if (r < 0)
 		return r;
 	if (l->config->linux_.seccomp) {
-		r = berth_seccomp_compile(l->config->linux_.seccomp, &filter, err);
+		_cleanup_close_ int root_fd = open(o->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		r = berth_seccomp_compile_cached(l->config->linux_.seccomp, root_fd, &filter, err);
 		if (r < 0)
 			goto out;
 	}

@@ -46,7 +46,7 @@ int berth_container_cleanup(const char *root, int dirfd, const struct berth_stat
 	_cleanup_close_ int rootfd = -EBADF;
 	int r;
 
-	if (berth_state_load_config(dirfd, &cfg, warn) >= 0 &&
+	if (berth_state_load_hooks(dirfd, &cfg, warn) >= 0 &&
 	    berth_hooks_run_kind(cfg, s, BERTH_HOOK_POSTSTOP, BERTH_STATUS_STOPPED, warn) < 0)
 		berth_error_prefix(warn, "poststop hook failed");
 	if (s->cgroup_path) {

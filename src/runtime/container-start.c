@@ -22,7 +22,7 @@ int berth_hooks_run_kind(const struct berth_oci_config *c, const struct berth_st
 {
 	_cleanup_free_ char *json = NULL;
 
-	if (!c->hooks.n_hooks[kind])
+	if (!c || !c->hooks.n_hooks[kind])
 		return 0;
 	json = berth_state_to_oci_json(s, status, false);
 	return berth_hooks_run(c->hooks.hooks[kind], c->hooks.n_hooks[kind], json, berth_hook_kind_to_string(kind),
@@ -93,7 +93,7 @@ int berth_container_start(const char *root, const char *id, struct berth_error *
 	r = berth_state_load(dirfd, &s, err);
 	if (r < 0)
 		return r;
-	r = berth_state_load_config(dirfd, &cfg, err);
+	r = berth_state_load_hooks(dirfd, &cfg, err);
 	if (r < 0)
 		return r;
 	return start_locked(dirfd, s, cfg, warn, err);

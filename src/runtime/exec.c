@@ -317,20 +317,22 @@ static void seccomp_cache_store(int dirfd, const struct seccomp_cache_head *key,
 	berth_write_file_replace(dirfd, SECCOMP_CACHE, buf, len, 0600, &ignored);
 }
 
-static int seccomp_filter_get(int dirfd, const struct berth_oci_seccomp *profile, struct berth_seccomp_filter **ret,
-			      struct berth_error *err)
+static int seccomp_filter_get(const char *root, int dirfd, const struct berth_oci_seccomp *profile,
+			      struct berth_seccomp_filter **ret, struct berth_error *err)
 {
+	/* the root's cache by profile, which the create filled: the first exec compiles nothing either */
+	_cleanup_close_ int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct seccomp_cache_head key;
 	struct stat st;
 	int r;
 
 	if (fstatat(dirfd, BERTH_STATE_CONFIG, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return berth_seccomp_compile(profile, ret, err);
+		return berth_seccomp_compile_cached(profile, root_fd, ret, err);
 	seccomp_cache_key(&st, &key);
 	*ret = seccomp_cache_load(dirfd, &key);
 	if (*ret)
 		return 0;
-	r = berth_seccomp_compile(profile, ret, err);
+	r = berth_seccomp_compile_cached(profile, root_fd, ret, err);
 	if (r < 0)
 		return r;
 	seccomp_cache_store(dirfd, &key, *ret);
@@ -829,7 +831,7 @@ static int prepare(const struct berth_exec_options *o, struct exec_run *x, struc
 	if (r < 0)
 		return r;
 	if (x->cfg->linux_.seccomp) {
-		r = seccomp_filter_get(x->dirfd, x->cfg->linux_.seccomp, &x->filter, err);
+		r = seccomp_filter_get(o->root, x->dirfd, x->cfg->linux_.seccomp, &x->filter, err);
 		if (r < 0)
 			return r;
 	}

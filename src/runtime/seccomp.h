@@ -51,6 +51,15 @@ struct berth_seccomp_filter {
 int berth_seccomp_compile(const struct berth_oci_seccomp *s, struct berth_seccomp_filter **ret,
 			  struct berth_error *err);
 
+/*
+ * berth_seccomp_compile() through a cache of compiled filters in the
+ * runtime's root directory (root_fd; seccomp-cache.c): a profile compiled
+ * before is read back instead.  root_fd < 0 compiles without the cache; a
+ * cache that cannot be read or written only costs the compile.
+ */
+int berth_seccomp_compile_cached(const struct berth_oci_seccomp *s, int root_fd, struct berth_seccomp_filter **ret,
+				 struct berth_error *err);
+
 /* True when installing the filter creates a user-notification listener fd. */
 bool berth_seccomp_filter_has_listener(const struct berth_seccomp_filter *f);
 

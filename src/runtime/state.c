@@ -255,6 +255,21 @@ int berth_state_load_config(int dirfd, struct berth_oci_config **ret, struct ber
 	return berth_oci_config_parse("config.json", text, len, ret, err);
 }
 
+int berth_state_load_hooks(int dirfd, struct berth_oci_config **ret, struct berth_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = berth_read_file_at(dirfd, BERTH_STATE_CONFIG, 16 << 20, &text, &len, err);
+
+	*ret = NULL;
+	if (r < 0)
+		return r;
+	/* the member's name, quoted, appears wherever hooks are; elsewhere (a string) it only costs the parse */
+	if (!memmem(text, len, "\"hooks\"", 7))
+		return 0;
+	return berth_oci_config_parse("config.json", text, len, ret, err);
+}
+
 int berth_state_pidfd(const struct berth_state *s)
 {
 	int fd = (int)syscall(SYS_pidfd_open, s->pid, 0);

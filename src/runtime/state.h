@@ -68,6 +68,12 @@ int berth_state_load(int dirfd, struct berth_state **ret, struct berth_error *er
 
 /* Parse the config.json saved at create time (for hooks, delete, exec). */
 int berth_state_load_config(int dirfd, struct berth_oci_config **ret, struct berth_error *err);
+/*
+ * The config for its hooks only (start, delete): *ret is NULL when the file
+ * names no "hooks" at all, which spares parsing the whole of it (a docker
+ * config's seccomp profile alone is 10 kB).
+ */
+int berth_state_load_hooks(int dirfd, struct berth_oci_config **ret, struct berth_error *err);
 
 /* The status right now: from the pid (alive? same start time?), exec.fifo and the freezer. */
 enum berth_status berth_state_status(int dirfd, const struct berth_state *s);

@@ -58,6 +58,11 @@ assert_truthful() {
 	done
 }
 
+# the runtime's per-container state (its cache of compiled seccomp filters is shared, and stays)
+runtime_state() {
+	ls -A "$BERTH_RUN_ROOT/runtime" 2>/dev/null | grep -vx '\.seccomp-cache' || true
+}
+
 # after rm -f of everything: nothing of these ids anywhere
 assert_no_leftovers() {
 	local id m
@@ -74,7 +79,7 @@ assert_no_leftovers() {
 			fail "a process still names $id: $(grep -lz -- "$id" /proc/[0-9]*/cmdline 2>/dev/null)"
 		fi
 	done
-	[ -z "$(ls -A "$BERTH_RUN_ROOT/runtime" 2>/dev/null)" ] || fail "runtime state left: $(ls "$BERTH_RUN_ROOT/runtime")"
+	[ -z "$(runtime_state)" ] || fail "runtime state left: $(runtime_state)"
 	[ -z "$(ls -A "$BERTH_RUN_ROOT/containers" 2>/dev/null)" ] || fail "run dirs left: $(ls "$BERTH_RUN_ROOT/containers")"
 	[ -z "$(ls -A "$BERTH_ROOT/containers" 2>/dev/null)" ] || fail "container dirs left: $(ls "$BERTH_ROOT/containers")"
 }
@@ -168,7 +173,7 @@ run_time() {
 	# stop did the dead monitor's cleanup: no mount, no cgroup, no runtime state while it sits exited
 	[ -z "$(awk -v d="$BERTH_RUN_ROOT/" 'index($5, d) == 1' /proc/self/mountinfo)" ] || fail "the root is still mounted"
 	! compgen -G "/sys/fs/cgroup/*/berth/$id" >/dev/null || fail "cgroup left"
-	[ -z "$(ls -A "$BERTH_RUN_ROOT/runtime")" ] || fail "runtime state left"
+	[ -z "$(runtime_state)" ] || fail "runtime state left: $(runtime_state)"
 	berth rm -f "$id" >/dev/null
 	assert_no_leftovers "$id"
 }

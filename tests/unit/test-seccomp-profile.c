@@ -115,11 +115,26 @@ static int run_under(struct berth_seccomp_filter *f, bool admin)
 	return WEXITSTATUS(status);
 }
 
+/* The names the profile starts from (a build-time table with a static libseccomp) are libseccomp's own. */
+static void test_known_syscalls(void)
+{
+	_cleanup_strv_free_ char **known = berth_seccomp_known_syscalls();
+	_cleanup_strv_free_ char **scan = berth_seccomp_known_syscalls_scan();
+	size_t i = 0;
+
+	while (known && scan && known[i] && scan[i] && strcmp(known[i], scan[i]) == 0)
+		i++;
+	tap_ok(known && scan && !known[i] && !scan[i] && i > 300,
+	       "known syscalls: the %zu names agree with libseccomp (first difference: %s / %s)", i,
+	       known && known[i] ? known[i] : "-", scan && scan[i] ? scan[i] : "-");
+}
+
 int main(void)
 {
 	struct berth_seccomp_filter *f;
 	int r;
 
+	test_known_syscalls();
 	test_lists();
 	f = compile(docker_caps);
 	if (f) {

@@ -70,7 +70,11 @@ static struct tar *tar_new_format(int format)
 	struct tar *t = berth_xzalloc(sizeof(*t));
 
 	t->a = archive_write_new();
-	archive_write_set_format(t->a, format);
+	/* not archive_write_set_format(): with a static libarchive that links every writer */
+	if (format == ARCHIVE_FORMAT_TAR_GNUTAR)
+		archive_write_set_format_gnutar(t->a);
+	else
+		archive_write_set_format_pax_restricted(t->a);
 	archive_write_set_bytes_in_last_block(t->a, 1);
 	archive_write_open2(t->a, &t->out, NULL, buf_write_cb, NULL, NULL);
 	return t;
