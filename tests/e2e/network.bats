@@ -334,7 +334,9 @@ httpd() {
 	# publishes the ports, its namespace and veth made, and is killed there
 	nb run --rm busybox true
 	nb create --name stuck -p 80 busybox sleep 600 >/dev/null
-	flock "$BERTH_RUN_ROOT/network.lock" sleep 60 &
+	# -o: flock itself holds the lock, not its sleep, which would keep it
+	# (and this test's output) for a minute after flock is killed
+	flock -o "$BERTH_RUN_ROOT/network.lock" sleep 60 </dev/null >/dev/null 2>&1 &
 	holder=$!
 	sleep 0.2
 	nsenter --net="/run/netns/$NS" "$BERTH" start stuck &
@@ -346,7 +348,8 @@ httpd() {
 	sleep 0.2
 	kill -9 "$pid"
 	wait "$pid" || true
-	kill "$holder"
+	pkill -P "$holder" sleep || true
+	kill "$holder" 2>/dev/null || true
 	wait "$holder" || true
 	[ -n "$(netns_files)" ] || fail "the namespace should be there"
 	[ -n "$(veths)" ] || fail "the veth should be there"
