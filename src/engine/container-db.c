@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 
+#include "image/sql.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -62,45 +62,20 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS berth_schema ("
 	"id, name, image_id, image, config, created, state, pid, monitor_pid, exit_code, started_at, finished_at, " \
 	"restart_count"
 
-static void finalizep(sqlite3_stmt **st)
-{
-	if (*st)
-		sqlite3_finalize(*st);
-}
-#define _cleanup_stmt_ _cleanup_(finalizep)
-
 static int sql_error(sqlite3 *h, int rc, const char *what, struct berth_error *err)
 {
-	int e = (rc & 0xff) == SQLITE_BUSY ? EBUSY : (rc & 0xff) == SQLITE_CONSTRAINT ? EEXIST : EIO;
-
-	if ((rc & 0xff) == SQLITE_NOMEM)
-		abort();
-	return berth_error_setx(err, e, "containers database: %s: %s", what, sqlite3_errmsg(h));
+	return berth_sql_error(h, rc, "containers", what, err);
 }
 
 static int prepare(sqlite3 *h, const char *sql, sqlite3_stmt **ret, struct berth_error *err)
 {
-	int rc = sqlite3_prepare_v2(h, sql, -1, ret, NULL);
-
-	return rc == SQLITE_OK ? 0 : sql_error(h, rc, "prepare", err);
+	return berth_sql_prepare(h, sql, ret, "containers", err);
 }
 
 int berth_ctr_db_init(struct berth_db *db, struct berth_error *err)
 {
-	sqlite3 *h = berth_db_handle(db);
-	int rc = sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-
-	if (rc != SQLITE_OK)
-		return sql_error(h, rc, "begin", err);
-	rc = sqlite3_exec(h, schema, NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		int r = sql_error(h, rc, "create the tables", err);
-		sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
-		return r;
-	}
-	return 0;
+	return berth_sql_init_component(berth_db_handle(db), "containers", CTR_SCHEMA_VERSION, schema, "containers",
+					err);
 }
 
 static char *column_text(sqlite3_stmt *st, int i)

@@ -13,13 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 
 #include "engine/container-copy.h"
 #include "engine/container.h"
 #include "engine/container-db.h"
 #include "image/image-db.h"
 #include "image/store.h"
+#include "image/sql.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/strv.h"
@@ -46,13 +46,6 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS berth_schema ("
 
 #define COLUMNS "name, driver, labels, created, anonymous"
 
-static void finalizep(sqlite3_stmt **st)
-{
-	if (*st)
-		sqlite3_finalize(*st);
-}
-#define _cleanup_stmt_ _cleanup_(finalizep)
-
 static void closedirp(DIR **d)
 {
 	if (*d)
@@ -61,25 +54,17 @@ static void closedirp(DIR **d)
 
 static int sql_error(sqlite3 *h, int rc, const char *what, struct berth_error *err)
 {
-	int e = (rc & 0xff) == SQLITE_BUSY ? EBUSY : (rc & 0xff) == SQLITE_CONSTRAINT ? EEXIST : EIO;
-
-	if ((rc & 0xff) == SQLITE_NOMEM)
-		abort();
-	return berth_error_setx(err, e, "volumes database: %s: %s", what, sqlite3_errmsg(h));
+	return berth_sql_error(h, rc, "volumes", what, err);
 }
 
 static int prepare(sqlite3 *h, const char *sql, sqlite3_stmt **ret, struct berth_error *err)
 {
-	int rc = sqlite3_prepare_v2(h, sql, -1, ret, NULL);
-
-	return rc == SQLITE_OK ? 0 : sql_error(h, rc, "prepare", err);
+	return berth_sql_prepare(h, sql, ret, "volumes", err);
 }
 
 static int exec_sql(sqlite3 *h, const char *sql, struct berth_error *err)
 {
-	int rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? 0 : sql_error(h, rc, sql, err);
+	return berth_sql_exec(h, sql, "volumes", err);
 }
 
 /* An open write transaction; rolled back unless committed. */
@@ -118,26 +103,7 @@ static void tx_end(struct tx *tx)
 
 int berth_volume_db_init(struct berth_db *db, struct berth_error *err)
 {
-	sqlite3 *h = berth_db_handle(db);
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int rc;
-
-	/* the common case, a read: the tables are there */
-	if (sqlite3_prepare_v2(h, "SELECT version FROM berth_schema WHERE component = 'volumes'", -1, &st, NULL) ==
-		    SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) >= VOLUME_SCHEMA_VERSION)
-		return 0;
-	if ((rc = sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK)
-		return sql_error(h, rc, "begin", err);
-	rc = sqlite3_exec(h, schema, NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		int r = sql_error(h, rc, "create the tables", err);
-		sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
-		return r;
-	}
-	return 0;
+	return berth_sql_init_component(berth_db_handle(db), "volumes", VOLUME_SCHEMA_VERSION, schema, "volumes", err);
 }
 
 bool berth_volume_name_valid(const char *name)

@@ -10,6 +10,7 @@
 
 #include "image/image-db.h"
 #include "network/ipam.h"
+#include "image/sql.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -55,27 +56,14 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS berth_schema ("
 			     "CREATE INDEX IF NOT EXISTS net_ports_container ON net_ports(container_id);"
 			     "INSERT OR IGNORE INTO berth_schema (component, version) VALUES ('network', 1);";
 
-static void finalizep(sqlite3_stmt **st)
-{
-	if (*st)
-		sqlite3_finalize(*st);
-}
-#define _cleanup_stmt_ _cleanup_(finalizep)
-
 static int sql_error(sqlite3 *h, int rc, const char *what, struct berth_error *err)
 {
-	int e = (rc & 0xff) == SQLITE_BUSY ? EBUSY : (rc & 0xff) == SQLITE_CONSTRAINT ? EEXIST : EIO;
-
-	if ((rc & 0xff) == SQLITE_NOMEM)
-		abort();
-	return berth_error_setx(err, e, "networks database: %s: %s", what, sqlite3_errmsg(h));
+	return berth_sql_error(h, rc, "networks", what, err);
 }
 
 static int prepare(sqlite3 *h, const char *sql, sqlite3_stmt **ret, struct berth_error *err)
 {
-	int rc = sqlite3_prepare_v2(h, sql, -1, ret, NULL);
-
-	return rc == SQLITE_OK ? 0 : sql_error(h, rc, "prepare", err);
+	return berth_sql_prepare(h, sql, ret, "networks", err);
 }
 
 /* Step a statement that returns no rows. */
@@ -105,16 +93,6 @@ static char *new_id(void)
 	return s;
 }
 
-static int schema_version(sqlite3 *h)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(h, "SELECT version FROM berth_schema WHERE component = 'network'", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return 0;
-	return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-}
-
 int berth_net_db_init(struct berth_net *n, struct berth_error *err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -123,7 +101,7 @@ int berth_net_db_init(struct berth_net *n, struct berth_error *err)
 	int prefix = 0, r;
 
 	/* every command opens the engine: a read when the tables are there */
-	if (schema_version(n->h) >= NET_SCHEMA_VERSION)
+	if (berth_sql_component_version(n->h, "network") >= NET_SCHEMA_VERSION)
 		return 0;
 	if ((r = berth_db_begin(n->db, err)) < 0)
 		return r;
