@@ -13,7 +13,6 @@
  */
 #include "cgroups/cgroup-internal.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -21,7 +20,8 @@
 
 #include <systemd/sd-bus.h>
 
-#include "util/xalloc.h"
+#include "util/cleanup.h"
+#include "util/dl.h"
 
 #define SYSTEMD_SONAME "libsystemd.so.0"
 
@@ -60,22 +60,14 @@ static char *load_error; /* why libsystemd could not be used; NULL once loaded *
 
 static void load(void)
 {
-	void *h = dlopen(SYSTEMD_SONAME, RTLD_NOW | RTLD_LOCAL);
-	const char *missing = NULL;
+#define NAME(name) #name,
+#define SLOT(name) (void **)&fn.name,
+	static const char *const names[] = { SD_FUNCS(NAME) };
+	void **const slots[] = { SD_FUNCS(SLOT) };
+#undef NAME
+#undef SLOT
 
-	if (!h) {
-		load_error = berth_xasprintf("%s", dlerror());
-		return;
-	}
-#define RESOLVE(name)                                                                                                  \
-	if (!missing && !(fn.name = (__typeof__(name) *)dlsym(h, #name)))                                              \
-		missing = #name;
-	SD_FUNCS(RESOLVE)
-#undef RESOLVE
-	if (missing) {
-		load_error = berth_xasprintf("%s: no %s", SYSTEMD_SONAME, missing);
-		dlclose(h);
-	}
+	berth_dl_resolve(SYSTEMD_SONAME, names, slots, ARRAY_SIZE(names), &load_error);
 }
 
 int berth_sd_bus_load(struct berth_error *err)

@@ -11,7 +11,6 @@
  */
 #include "curl-load.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -19,7 +18,8 @@
 
 #include <curl/curl.h>
 
-#include "util/xalloc.h"
+#include "util/cleanup.h"
+#include "util/dl.h"
 
 /* the macros of <curl/typecheck-gcc.h>, for callers: here are the definitions */
 #undef curl_easy_setopt
@@ -51,22 +51,14 @@ static char *load_error; /* why libcurl could not be used; NULL once loaded */
 
 static void load(void)
 {
-	void *h = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-	const char *missing = NULL;
+#define NAME(name) #name,
+#define SLOT(name) (void **)&fn.name,
+	static const char *const names[] = { CURL_FUNCS(NAME) };
+	void **const slots[] = { CURL_FUNCS(SLOT) };
+#undef NAME
+#undef SLOT
 
-	if (!h) {
-		load_error = berth_xasprintf("%s", dlerror());
-		return;
-	}
-#define RESOLVE(name)                                                                                                  \
-	if (!missing && !(fn.name = (__typeof__(name) *)dlsym(h, #name)))                                              \
-		missing = #name;
-	CURL_FUNCS(RESOLVE)
-#undef RESOLVE
-	if (missing) {
-		load_error = berth_xasprintf("%s: no %s", CURL_SONAME, missing);
-		dlclose(h);
-	}
+	berth_dl_resolve(CURL_SONAME, names, slots, ARRAY_SIZE(names), &load_error);
 }
 
 int reg_curl_load(struct berth_error *err)
