@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "client.h"
+#include "transfers.h"
 #include "image/blob-store.h"
 #include "image/image-db.h"
 #include "image/image-internal.h"
@@ -34,7 +35,6 @@
 /* no application/json: some registries answer it with schema 1, which berth does not read */
 #define MANIFEST_ACCEPT \
 	BERTH_MT_OCI_INDEX ", " BERTH_MT_DOCKER_LIST ", " BERTH_MT_OCI_MANIFEST ", " BERTH_MT_DOCKER_MANIFEST
-#define DEFAULT_CONCURRENT 3
 #define MAX_ATTEMPTS 5
 #define BACKOFF_FIRST_MS 250
 
@@ -59,7 +59,6 @@ struct pull_layer {
 	uint64_t range_start;
 	uint64_t skip;
 	bool sink_failed;
-	bool taken;
 	bool stored; /* this pull stored its blob */
 };
 
@@ -83,11 +82,8 @@ struct pull_ctx {
 	struct pull_layer *layers;
 	size_t n_layers;
 
-	pthread_mutex_t lock;
-	atomic_bool failed;
+	struct reg_transfers xfer; /* the downloads */
 	atomic_bool bad_content; /* a blob or layer was not what the manifest and config say */
-	struct berth_error first_err; /* the first download that failed (not one cancelled after it) */
-	int first_r;
 };
 
 void berth_pull_result_release(struct berth_pull_result *r)
@@ -418,7 +414,7 @@ static int download_layer(struct pull_ctx *ctx, struct pull_layer *l, struct ber
 		if (r == 0)
 			break;
 		if (l->sink_failed || !reg_error_transient(r) || attempt + 1 >= MAX_ATTEMPTS ||
-		    atomic_load(&ctx->failed)) {
+		    reg_transfers_failed(&ctx->xfer)) {
 			berth_blob_writer_abort(l->writer);
 			return berth_error_prefix(err, "layer %s", l->desc->digest);
 		}
@@ -442,77 +438,25 @@ static int download_layer(struct pull_ctx *ctx, struct pull_layer *l, struct ber
 	return 0;
 }
 
-static struct pull_layer *take_next(struct pull_ctx *ctx)
+static bool wanted_layer(void *opaque, size_t i)
 {
-	struct pull_layer *l = NULL;
+	struct pull_ctx *ctx = opaque;
 
-	pthread_mutex_lock(&ctx->lock);
-	for (size_t i = 0; i < ctx->n_layers && !l; i++)
-		if (ctx->layers[i].how == LAYER_DOWNLOAD && !ctx->layers[i].taken) {
-			l = &ctx->layers[i];
-			l->taken = true;
-		}
-	pthread_mutex_unlock(&ctx->lock);
-	return l;
+	return ctx->layers[i].how == LAYER_DOWNLOAD;
 }
 
-static void *downloader(void *arg)
+static int run_layer(void *opaque, size_t i, struct berth_error *err)
 {
-	struct pull_ctx *ctx = arg;
-	struct pull_layer *l;
+	struct pull_ctx *ctx = opaque;
 
-	while (!atomic_load(&ctx->failed) && (l = take_next(ctx))) {
-		struct berth_error err = BERTH_ERROR_INIT;
-		int r = download_layer(ctx, l, &err);
-
-		if (r < 0) {
-			pthread_mutex_lock(&ctx->lock);
-			/* the first failure is the story; the transfers it cancels are not */
-			if (!ctx->first_r || (ctx->first_r == -ECANCELED && r != -ECANCELED)) {
-				berth_error_release(&ctx->first_err);
-				ctx->first_err = err;
-				ctx->first_r = r;
-				err = (struct berth_error)BERTH_ERROR_INIT;
-			}
-			pthread_mutex_unlock(&ctx->lock);
-			atomic_store(&ctx->failed, true);
-			reg_client_cancel(ctx->c);
-		}
-		berth_error_release(&err);
-	}
-	return NULL;
+	return download_layer(ctx, &ctx->layers[i], err);
 }
 
 static int download_all(struct pull_ctx *ctx, struct berth_error *err)
 {
-	unsigned max = ctx->opts->max_concurrent ? ctx->opts->max_concurrent : DEFAULT_CONCURRENT;
-	pthread_t threads[16];
-	size_t n_threads = 0, want = 0;
-
-	for (size_t i = 0; i < ctx->n_layers; i++)
-		want += ctx->layers[i].how == LAYER_DOWNLOAD;
-	if (max > sizeof(threads) / sizeof(threads[0]))
-		max = sizeof(threads) / sizeof(threads[0]);
-	if (want > max)
-		want = max;
-	for (size_t i = 0; i < want; i++) {
-		int r = pthread_create(&threads[n_threads], NULL, downloader, ctx);
-
-		if (r != 0) {
-			if (n_threads > 0)
-				break; /* fewer threads do it too */
-			return berth_error_set(err, r, "start a download thread");
-		}
-		n_threads++;
-	}
-	for (size_t i = 0; i < n_threads; i++)
-		pthread_join(threads[i], NULL);
-	if (ctx->first_r < 0) {
-		berth_error_setx(err, ctx->first_err.code ? ctx->first_err.code : EIO, "%s",
-				 ctx->first_err.msg ? ctx->first_err.msg : "download failed");
-		return -err->code;
-	}
-	return 0;
+	ctx->xfer = (struct reg_transfers){ .client = ctx->c, .n = ctx->n_layers, .wanted = wanted_layer,
+					    .run = run_layer, .opaque = ctx, .what = "download" };
+	return reg_transfers_run(&ctx->xfer, ctx->opts->max_concurrent, err);
 }
 
 static int start_stored(struct pull_ctx *ctx, enum layer_how how, struct berth_error *err)
@@ -685,8 +629,6 @@ static void ctx_release(struct pull_ctx *ctx)
 	free(ctx->repository);
 	berth_reference_release(&ctx->ref);
 	reg_client_free(ctx->c);
-	berth_error_release(&ctx->first_err);
-	pthread_mutex_destroy(&ctx->lock);
 }
 
 static bool image_complete(struct pull_ctx *ctx)
@@ -773,8 +715,6 @@ int berth_registry_pull(struct berth_store *s, const char *ref, const char *plat
 	struct berth_pull_result res = { 0 };
 	int r;
 
-	pthread_mutex_init(&ctx.lock, NULL);
-	atomic_init(&ctx.failed, false);
 	atomic_init(&ctx.bad_content, false);
 	r = berth_reference_parse(ref, &ctx.ref, err);
 	if (r == 0)

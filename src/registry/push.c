@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "client.h"
+#include "transfers.h"
 #include "image/blob-store.h"
 #include "image/image.h"
 #include "image/manifest.h"
@@ -26,7 +27,6 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-#define DEFAULT_CONCURRENT 3
 #define DEFAULT_CHUNK_SIZE (32ULL * 1024 * 1024)
 #define MAX_ATTEMPTS 5
 #define BACKOFF_FIRST_MS 250
@@ -35,7 +35,6 @@ struct push_blob {
 	const struct berth_descriptor *desc;
 	char short_id[13];
 	bool is_config; /* no progress row: docker shows none */
-	bool taken;
 };
 
 struct push_ctx {
@@ -55,10 +54,7 @@ struct push_ctx {
 	struct push_blob *blobs;
 	size_t n_blobs;
 
-	pthread_mutex_t lock;
-	atomic_bool failed;
-	struct berth_error first_err;
-	int first_r;
+	struct reg_transfers xfer; /* the uploads */
 };
 
 static void sleep_ms(unsigned ms)
@@ -287,7 +283,7 @@ static int push_blob(struct push_ctx *ctx, const struct push_blob *b, struct ber
 	for (int attempt = 0;; attempt++) {
 		berth_error_release(err);
 		r = push_blob_once(ctx, b, err);
-		if (r == 0 || !reg_error_transient(r) || attempt + 1 >= MAX_ATTEMPTS || atomic_load(&ctx->failed))
+		if (r == 0 || !reg_error_transient(r) || attempt + 1 >= MAX_ATTEMPTS || reg_transfers_failed(&ctx->xfer))
 			break;
 		{
 			_cleanup_free_ char *msg = berth_xasprintf("Retrying in %u ms", BACKOFF_FIRST_MS << attempt);
@@ -301,74 +297,18 @@ static int push_blob(struct push_ctx *ctx, const struct push_blob *b, struct ber
 	return 0;
 }
 
-static struct push_blob *take_next(struct push_ctx *ctx)
+static int run_blob(void *opaque, size_t i, struct berth_error *err)
 {
-	struct push_blob *b = NULL;
+	struct push_ctx *ctx = opaque;
 
-	pthread_mutex_lock(&ctx->lock);
-	for (size_t i = 0; i < ctx->n_blobs && !b; i++)
-		if (!ctx->blobs[i].taken) {
-			b = &ctx->blobs[i];
-			b->taken = true;
-		}
-	pthread_mutex_unlock(&ctx->lock);
-	return b;
-}
-
-static void *uploader(void *arg)
-{
-	struct push_ctx *ctx = arg;
-	struct push_blob *b;
-
-	while (!atomic_load(&ctx->failed) && (b = take_next(ctx))) {
-		struct berth_error err = BERTH_ERROR_INIT;
-		int r = push_blob(ctx, b, &err);
-
-		if (r < 0) {
-			pthread_mutex_lock(&ctx->lock);
-			if (!ctx->first_r || (ctx->first_r == -ECANCELED && r != -ECANCELED)) {
-				berth_error_release(&ctx->first_err);
-				ctx->first_err = err;
-				ctx->first_r = r;
-				err = (struct berth_error)BERTH_ERROR_INIT;
-			}
-			pthread_mutex_unlock(&ctx->lock);
-			atomic_store(&ctx->failed, true);
-			reg_client_cancel(ctx->c);
-		}
-		berth_error_release(&err);
-	}
-	return NULL;
+	return push_blob(ctx, &ctx->blobs[i], err);
 }
 
 static int push_blobs(struct push_ctx *ctx, struct berth_error *err)
 {
-	unsigned max = ctx->opts->max_concurrent ? ctx->opts->max_concurrent : DEFAULT_CONCURRENT;
-	pthread_t threads[16];
-	size_t n_threads = 0;
-
-	if (max > sizeof(threads) / sizeof(threads[0]))
-		max = sizeof(threads) / sizeof(threads[0]);
-	if (max > ctx->n_blobs)
-		max = (unsigned)ctx->n_blobs;
-	for (unsigned i = 0; i < max; i++) {
-		int r = pthread_create(&threads[n_threads], NULL, uploader, ctx);
-
-		if (r != 0) {
-			if (n_threads > 0)
-				break;
-			return berth_error_set(err, r, "start an upload thread");
-		}
-		n_threads++;
-	}
-	for (size_t i = 0; i < n_threads; i++)
-		pthread_join(threads[i], NULL);
-	if (ctx->first_r < 0) {
-		berth_error_setx(err, ctx->first_err.code ? ctx->first_err.code : EIO, "%s",
-				 ctx->first_err.msg ? ctx->first_err.msg : "upload failed");
-		return -err->code;
-	}
-	return 0;
+	ctx->xfer = (struct reg_transfers){ .client = ctx->c, .n = ctx->n_blobs, .run = run_blob, .opaque = ctx,
+					    .what = "upload" };
+	return reg_transfers_run(&ctx->xfer, ctx->opts->max_concurrent, err);
 }
 
 static int put_manifest(struct push_ctx *ctx, char **ret_digest, struct berth_error *err)
@@ -517,8 +457,6 @@ int berth_registry_push(struct berth_store *s, const char *src, const char *dest
 	struct push_ctx ctx = { .s = s, .opts = opts, .progress = opts->progress };
 	int r;
 
-	pthread_mutex_init(&ctx.lock, NULL);
-	atomic_init(&ctx.failed, false);
 	r = push(&ctx, src, dest ? dest : src, ret_digest, err);
 	free(ctx.blobs);
 	berth_manifest_release(&ctx.manifest);
@@ -528,8 +466,6 @@ int berth_registry_push(struct berth_store *s, const char *src, const char *dest
 	free(ctx.repository);
 	berth_reference_release(&ctx.dest);
 	reg_client_free(ctx.c);
-	berth_error_release(&ctx.first_err);
-	pthread_mutex_destroy(&ctx.lock);
 	if (r < 0)
 		return berth_error_prefix(err, "push %s", dest ? dest : src);
 	return 0;
