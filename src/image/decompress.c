@@ -159,46 +159,28 @@ static void gzip_start_member(struct berth_decompressor *d)
 	d->in_member = true;
 }
 
-static ssize_t gzip_read(struct berth_decompressor *d, void *buf, size_t len, struct berth_error *err)
+/*
+ * One inflate step on what fill() buffered: *ret_produced bytes into buf,
+ * *ret_end when the member's end was reached.  An input that ends inside a
+ * member is for the caller to notice (no progress at the end of the input).
+ */
+static int gzip_inflate(struct berth_decompressor *d, void *buf, size_t len, size_t *ret_produced, bool *ret_end,
+			struct berth_error *err)
 {
 	struct inflate_state *s = d->isal;
+	int r;
 
-	if (len > UINT32_MAX)
-		len = UINT32_MAX;
-	for (;;) {
-		size_t produced;
-		int r;
-
-		if (!d->in_member) {
-			bool more = false;
-			r = gzip_next_member(d, &more, err);
-			if (r < 0)
-				return r;
-			if (!more) {
-				d->done = true;
-				return 0;
-			}
-			gzip_start_member(d);
-		}
-		r = fill(d, err);
-		if (r < 0)
-			return r;
-		s->next_in = d->in + d->in_pos;
-		s->avail_in = (uint32_t)(d->in_len - d->in_pos);
-		s->next_out = buf;
-		s->avail_out = (uint32_t)len;
-		r = isal_inflate(s);
-		d->in_pos = d->in_len - s->avail_in;
-		if (r < 0)
-			return berth_error_setx(err, EINVAL, "gzip: %s", isal_strerror(r));
-		produced = len - s->avail_out;
-		if (s->block_state == ISAL_BLOCK_FINISH)
-			d->in_member = false;
-		else if (produced == 0 && d->in_eof && d->in_pos == d->in_len)
-			return berth_error_setx(err, EINVAL, "gzip: unexpected end of the stream");
-		if (produced > 0)
-			return (ssize_t)produced;
-	}
+	s->next_in = d->in + d->in_pos;
+	s->avail_in = (uint32_t)(d->in_len - d->in_pos);
+	s->next_out = buf;
+	s->avail_out = (uint32_t)(len > UINT32_MAX ? UINT32_MAX : len);
+	r = isal_inflate(s);
+	d->in_pos = d->in_len - s->avail_in;
+	if (r < 0)
+		return berth_error_setx(err, EINVAL, "gzip: %s", isal_strerror(r));
+	*ret_produced = (len > UINT32_MAX ? UINT32_MAX : len) - s->avail_out;
+	*ret_end = s->block_state == ISAL_BLOCK_FINISH;
+	return 0;
 }
 
 static int gzip_init(struct berth_decompressor *d, struct berth_error *err)
@@ -218,46 +200,24 @@ static void gzip_start_member(struct berth_decompressor *d)
 	d->in_member = true;
 }
 
-static ssize_t gzip_read(struct berth_decompressor *d, void *buf, size_t len, struct berth_error *err)
+static int gzip_inflate(struct berth_decompressor *d, void *buf, size_t len, size_t *ret_produced, bool *ret_end,
+			struct berth_error *err)
 {
 	z_stream *zs = &d->zs;
+	size_t avail = len > UINT_MAX ? UINT_MAX : len;
+	int r;
 
-	if (len > UINT_MAX)
-		len = UINT_MAX;
-	for (;;) {
-		size_t produced;
-		int r;
-
-		if (!d->in_member) {
-			bool more = false;
-			r = gzip_next_member(d, &more, err);
-			if (r < 0)
-				return r;
-			if (!more) {
-				d->done = true;
-				return 0;
-			}
-			gzip_start_member(d);
-		}
-		r = fill(d, err);
-		if (r < 0)
-			return r;
-		zs->next_in = d->in + d->in_pos;
-		zs->avail_in = (uInt)(d->in_len - d->in_pos);
-		zs->next_out = buf;
-		zs->avail_out = (uInt)len;
-		r = inflate(zs, Z_NO_FLUSH);
-		d->in_pos = d->in_len - zs->avail_in;
-		produced = len - zs->avail_out;
-		if (r == Z_STREAM_END)
-			d->in_member = false;
-		else if (r == Z_BUF_ERROR && d->in_eof && d->in_pos == d->in_len)
-			return berth_error_setx(err, EINVAL, "gzip: unexpected end of the stream");
-		else if (r != Z_OK && r != Z_BUF_ERROR)
-			return berth_error_setx(err, EINVAL, "gzip: %s", zs->msg ? zs->msg : "corrupt data");
-		if (produced > 0)
-			return (ssize_t)produced;
-	}
+	zs->next_in = d->in + d->in_pos;
+	zs->avail_in = (uInt)(d->in_len - d->in_pos);
+	zs->next_out = buf;
+	zs->avail_out = (uInt)avail;
+	r = inflate(zs, Z_NO_FLUSH);
+	d->in_pos = d->in_len - zs->avail_in;
+	if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END)
+		return berth_error_setx(err, EINVAL, "gzip: %s", zs->msg ? zs->msg : "corrupt data");
+	*ret_produced = avail - zs->avail_out;
+	*ret_end = r == Z_STREAM_END;
+	return 0;
 }
 
 static int gzip_init(struct berth_decompressor *d, struct berth_error *err)
@@ -275,6 +235,40 @@ static void gzip_free(struct berth_decompressor *d)
 		inflateEnd(&d->zs);
 }
 #endif
+
+/* Members one after another (multi-member gzip is valid), each through the backend's inflate. */
+static ssize_t gzip_read(struct berth_decompressor *d, void *buf, size_t len, struct berth_error *err)
+{
+	for (;;) {
+		size_t produced = 0;
+		bool end = false;
+		int r;
+
+		if (!d->in_member) {
+			bool more = false;
+			r = gzip_next_member(d, &more, err);
+			if (r < 0)
+				return r;
+			if (!more) {
+				d->done = true;
+				return 0;
+			}
+			gzip_start_member(d);
+		}
+		r = fill(d, err);
+		if (r < 0)
+			return r;
+		r = gzip_inflate(d, buf, len, &produced, &end, err);
+		if (r < 0)
+			return r;
+		if (end)
+			d->in_member = false;
+		else if (produced == 0 && d->in_eof && d->in_pos == d->in_len)
+			return berth_error_setx(err, EINVAL, "gzip: unexpected end of the stream");
+		if (produced > 0)
+			return (ssize_t)produced;
+	}
+}
 
 static ssize_t zstd_read(struct berth_decompressor *d, void *buf, size_t len, struct berth_error *err)
 {
