@@ -15,7 +15,7 @@ build_pkgs=(
 test_pkgs=(
 	bats jq busybox-static runc crun containerd podman util-linux procps
 	iproute2 nftables hyperfine valgrind time skopeo umoci buildah docker-registry python3 debootstrap
-	apache2-utils openssl curl
+	apache2-utils openssl curl sqlite3 zstd
 )
 
 # Only for `make check-cgroup2` and `make check-systemd` (tests/vm/): a kernel to boot, not to run.
