@@ -147,6 +147,11 @@ httpd() {
 	id=$(ls "$BERTH_ROOT/containers")
 	run -0 port_elements
 	assert_output_is "tcp . 18080 comment \"${id:0:12}\" : 10.88.0.2 . 80"
+	# what ps and port show, in docker's words
+	run -0 nb ps --format '{{.Names}} {{.Ports}}'
+	assert_output_is "web 0.0.0.0:18080->80/tcp"
+	run -0 nb port web
+	assert_output_is "80/tcp -> 0.0.0.0:18080"
 }
 
 @test "-p 127.0.0.1:P:80 answers on 127.0.0.1 only; -p 80 takes a free port; a taken port is refused" {

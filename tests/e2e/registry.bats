@@ -100,6 +100,10 @@ test_podman() {
 	run -0 berth images --format '{{.Repository}}:{{.Tag}}'
 	[ "$output" = "$REG_PLAIN/test/bb:<none>" ]
 	[ "$(berth image inspect --format '{{json .RepoDigests}}' "$BB_ID")" = "[\"$REG_PLAIN/test/bb@$BB_DIGEST\"]" ]
+	# the image group's pull is the same command
+	berth rmi -f "$BB_ID" >/dev/null
+	run -0 berth image pull -q --tls-verify=false "$REG_PLAIN/test/bb@$BB_DIGEST"
+	[ "$output" = "$BB_ID" ]
 }
 
 @test "a plain-HTTP registry needs --tls-verify=false or a place in the insecure registries" {
