@@ -17,29 +17,19 @@
 #include "monitor/attach-proto.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/unix-address.h"
 #include "util/xalloc.h"
 
 int berth_attach_connect(const char *path, struct berth_error *err)
 {
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), dirfd = -EBADF;
-	_cleanup_free_ char *dir = berth_xstrdup(path), *short_path = NULL;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *name = path;
-	char *slash = strrchr(dir, '/');
+	struct sockaddr_un sa;
+	int r;
 
 	if (fd < 0)
 		return berth_error_set(err, errno, "attach socket");
-	if (strlen(path) >= sizeof(sa.sun_path) && slash) {
-		*slash = '\0';
-		dirfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd < 0)
-			return berth_error_set(err, errno, "open \"%s\"", dir);
-		short_path = berth_xasprintf("/proc/self/fd/%d/%s", dirfd, slash + 1);
-		name = short_path;
-	}
-	if (strlen(name) >= sizeof(sa.sun_path))
-		return berth_error_setx(err, ENAMETOOLONG, "attach socket path \"%s\" is too long", path);
-	strcpy(sa.sun_path, name);
+	if ((r = berth_unix_address(path, &sa, &dirfd, err)) < 0)
+		return berth_error_prefix(err, "attach socket");
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return berth_error_set(err, errno, "attach to the container's monitor (\"%s\")", path);
 	return TAKE_FD(fd);

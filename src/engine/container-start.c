@@ -21,6 +21,7 @@
 #include "util/fdpass.h"
 #include "util/fs.h"
 #include "util/strv.h"
+#include "util/unix-address.h"
 #include "util/xalloc.h"
 
 static bool is_mount_root(const char *path)
@@ -83,25 +84,14 @@ static int runtime_pid(const char *root, const char *id, pid_t *ret, struct bert
 static int console_listen(const char *path, struct berth_error *err)
 {
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), dirfd = -EBADF;
-	_cleanup_free_ char *dir = berth_xstrdup(path), *short_path = NULL;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *slash = strrchr(dir, '/');
-	const char *name = path;
+	struct sockaddr_un sa;
+	int r;
 
 	if (fd < 0)
 		return berth_error_set(err, errno, "console socket");
 	/* a long path (deep roots, tests) goes through the directory's fd, as the runtime connects to it */
-	if (strlen(path) >= sizeof(sa.sun_path) && slash) {
-		*slash = '\0';
-		dirfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd < 0)
-			return berth_error_set(err, errno, "open \"%s\"", dir);
-		short_path = berth_xasprintf("/proc/self/fd/%d/%s", dirfd, slash + 1);
-		name = short_path;
-	}
-	if (strlen(name) >= sizeof(sa.sun_path))
-		return berth_error_setx(err, ENAMETOOLONG, "console socket path \"%s\" is too long", path);
-	strcpy(sa.sun_path, name);
+	if ((r = berth_unix_address(path, &sa, &dirfd, err)) < 0)
+		return berth_error_prefix(err, "console socket");
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
 		return berth_error_set(err, errno, "bind \"%s\"", path);

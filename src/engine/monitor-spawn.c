@@ -16,6 +16,7 @@
 #include "util/fdpass.h"
 #include "util/fs.h"
 #include "util/strv.h"
+#include "util/unix-address.h"
 #include "util/xalloc.h"
 
 /* What M tells berth: the pids, or an error (errno + message). */
@@ -44,25 +45,14 @@ static int attach_socket(const char *path, struct berth_error *err)
 {
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	_cleanup_close_ int dirfd = -EBADF;
-	_cleanup_free_ char *dir = berth_xstrdup(path), *short_path = NULL;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *name = path;
-	char *slash = strrchr(dir, '/');
+	struct sockaddr_un sa;
+	int r;
 
 	if (fd < 0)
 		return berth_error_set(err, errno, "attach socket");
-	if (strlen(path) >= sizeof(sa.sun_path) && slash) {
-		*slash = '\0';
-		dirfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd < 0)
-			return berth_error_set(err, errno, "open \"%s\"", dir);
-		short_path = berth_xasprintf("/proc/self/fd/%d/%s", dirfd, slash + 1);
-		name = short_path;
-	}
-	if (strlen(name) >= sizeof(sa.sun_path))
-		return berth_error_setx(err, ENAMETOOLONG, "attach socket path \"%s\" is too long", path);
-	strcpy(sa.sun_path, name);
-	unlink(name);
+	if ((r = berth_unix_address(path, &sa, &dirfd, err)) < 0)
+		return berth_error_prefix(err, "attach socket");
+	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
 		return berth_error_set(err, errno, "bind attach socket \"%s\"", path);
 	return TAKE_FD(fd);

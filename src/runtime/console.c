@@ -12,43 +12,13 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/unix-address.h"
 #include "util/fdpass.h"
 #include "util/xalloc.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
-
-/* Fill addr for path; long paths go through an O_PATH fd of the directory, returned in *ret_dirfd. */
-static int socket_address(const char *path, struct sockaddr_un *addr, int *ret_dirfd, struct berth_error *err)
-{
-	_cleanup_close_ int dirfd = -EBADF;
-	_cleanup_free_ char *dir = NULL;
-	const char *base;
-	int n;
-
-	memset(addr, 0, sizeof(*addr));
-	addr->sun_family = AF_UNIX;
-	*ret_dirfd = -EBADF;
-	if (strlen(path) < sizeof(addr->sun_path)) {
-		strcpy(addr->sun_path, path);
-		return 0;
-	}
-
-	base = strrchr(path, '/');
-	if (!base || base[1] == '\0')
-		return berth_error_setx(err, ENAMETOOLONG, "console socket `%s`: path too long", path);
-	dir = base == path ? berth_xstrdup("/") : berth_xstrndup(path, (size_t)(base - path));
-	base++;
-	dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return berth_error_set(err, errno, "open console socket directory `%s`", dir);
-	n = snprintf(addr->sun_path, sizeof(addr->sun_path), "/proc/self/fd/%d/%s", dirfd, base);
-	if (n < 0 || (size_t)n >= sizeof(addr->sun_path))
-		return berth_error_setx(err, ENAMETOOLONG, "console socket `%s`: name too long", path);
-	*ret_dirfd = TAKE_FD(dirfd);
-	return 0;
-}
 
 int berth_console_socket_connect(const char *path, int *ret_fd, struct berth_error *err)
 {
@@ -57,9 +27,9 @@ int berth_console_socket_connect(const char *path, int *ret_fd, struct berth_err
 	struct sockaddr_un addr;
 	int r;
 
-	r = socket_address(path, &addr, &dirfd, err);
+	r = berth_unix_address(path, &addr, &dirfd, err);
 	if (r < 0)
-		return r;
+		return berth_error_prefix(err, "console socket");
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return berth_error_set(err, errno, "create console socket");
